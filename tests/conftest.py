@@ -17,9 +17,7 @@ def _shared_dir() -> Path:
     for candidate in candidates:
         if (candidate / "reference").is_dir():
             return candidate
-    raise RuntimeError(
-        "the reference material (../shared) was not found; set CBEC_SHARED to its folder"
-    )
+    raise RuntimeError("the reference material (../shared) was not found; set CBEC_SHARED to its folder")
 
 
 SHARED = _shared_dir()

@@ -1,0 +1,7 @@
+"""``python -m cbec_declare``."""
+
+import sys
+
+from .cli import main
+
+sys.exit(main())

@@ -1,0 +1,7 @@
+"""``python -m cbec_declare.cli``."""
+
+import sys
+
+from . import main
+
+sys.exit(main())
