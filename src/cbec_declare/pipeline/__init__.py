@@ -1,0 +1,1 @@
+"""The declaration pipeline: state machine, ledger, worker."""
