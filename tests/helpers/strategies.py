@@ -61,7 +61,7 @@ def fragment() -> st.SearchStrategy[str]:
     words = st.text("abc 订单&<>xyz", max_size=10).map(
         lambda s: s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     )
-    return st.builds(lambda n, t: f"<{n}>{t}</{n}>", names, words)
+    return st.just("") | st.builds(lambda n, t: f"<{n}>{t}</{n}>", names, words)
 
 
 def scalar(spec: FieldSpec) -> st.SearchStrategy[Any]:

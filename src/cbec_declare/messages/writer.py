@@ -91,6 +91,8 @@ _FRAGMENT_OPEN = f'<ceb:Message xmlns:ceb="{CEB_NS}" xmlns:xsi="{XSI_NS}">'
 
 def canonical_fragment(value: str, path: str, spec: FieldSpec) -> str:
     """One XML element as C14N writes it inside our root (namespaces ceb and xsi in scope)."""
+    if not value.strip():
+        return ""
     source = f"{_FRAGMENT_OPEN}{value}</ceb:Message>"
     try:
         holder = parse_untrusted(source.encode("utf-8"), what=f"{path} (XML fragment)")
@@ -98,9 +100,9 @@ def canonical_fragment(value: str, path: str, spec: FieldSpec) -> str:
         raise BuildError(exc.message, code="build.fragment", field=path, zh=spec.zh) from exc
     elements = [node for node in holder if isinstance(node.tag, str)]
     stray = (holder.text or "").strip() or any((node.tail or "").strip() for node in holder)
-    if len(elements) != 1 or stray:
+    if len(elements) > 1 or stray:
         raise BuildError(
-            "must be exactly one XML element (xs:any), with no text around it",
+            "must be at most one XML element (xs:any), with no text around it",
             code="build.fragment",
             field=path,
             zh=spec.zh,

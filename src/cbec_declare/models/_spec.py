@@ -407,12 +407,12 @@ def day(element: str, zh: str, *, optional: bool = False, default: Any = attrs.N
     return _time_field(Kind.DATE, element, zh, optional, default)
 
 
-def fragment(element: str, zh: str, *, optional: bool = True) -> Any:
-    """One arbitrary XML element kept as its canonical text (``ExtendMessage/Message``)."""
+def fragment(element: str, zh: str, *, optional: bool = True, default: Any = attrs.NOTHING) -> Any:
+    """At most one arbitrary XML element kept as its canonical text (``ExtendMessage/Message``)."""
     spec = FieldSpec(element, zh, Kind.FRAGMENT, required=not optional, spec_required=not optional)
-    return attrs.field(
-        default=None if optional else attrs.NOTHING, converter=_conv_text(spec), metadata={META: spec}
-    )
+    if optional and default is attrs.NOTHING:
+        default = None
+    return attrs.field(default=default, converter=_conv_text(spec), metadata={META: spec})
 
 
 def attribute(name: str, zh: str, size: int | tuple[int, int], *, default: Any = attrs.NOTHING) -> Any:

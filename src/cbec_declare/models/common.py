@@ -45,13 +45,17 @@ class BaseSubscribe:
 
 @attrs.frozen(kw_only=True)
 class ExtendMessage:
-    """扩展自定义数据实体 (``ceb:ExtendMessage``). ``message`` is one XML element, as text."""
+    """扩展自定义数据实体 (``ceb:ExtendMessage``).
+
+    ``message`` is the content of ``ceb:Message``: one XML element as text, or ``""`` for none. The XSD
+    requires the ``Message`` element itself, so it is always written.
+    """
 
     __ceb__: ClassVar[EntitySpec] = EntitySpec("ExtendMessage", "扩展自定义数据实体")
 
     name: str = text("name", "名称", (0, 30))
     version: str = text("version", "版本", (0, 30))
-    message: str | None = fragment("Message", "扩展数据")
+    message: str = fragment("Message", "扩展数据", optional=False, default="")
 
 
 @attrs.frozen(kw_only=True)
