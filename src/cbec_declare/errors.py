@@ -159,7 +159,7 @@ class BuildError(CbecError):
 
 
 class ValidationError(CbecError):
-    """Raised by ``validate(..., raise_on_error=True)``; ``report`` holds every finding."""
+    """Raised by :func:`cbec_declare.validation.validate_or_raise`; ``report`` holds every finding."""
 
     code = "validation"
 

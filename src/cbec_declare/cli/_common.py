@@ -72,10 +72,11 @@ def load_toml(path: Path) -> dict[str, Any]:
     if sys.version_info >= (3, 11):
         import tomllib
     else:  # pragma: no cover - exercised on Python 3.10 only
-        import tomli as tomllib
+        import tomli as tomllib  # type: ignore[import-not-found, unused-ignore]
     try:
         with path.open("rb") as handle:
-            return tomllib.load(handle)
+            data: dict[str, Any] = tomllib.load(handle)
+            return data
     except FileNotFoundError as exc:
         raise ConfigError(f"config file not found: {path}", code="config.file", field=str(path)) from exc
     except tomllib.TOMLDecodeError as exc:

@@ -58,7 +58,8 @@ def from_data(cls: type[T], data: Any, *, path: str | None = None) -> T:
     where = path or cls.__ceb__.element  # type: ignore[attr-defined]
     if not isinstance(data, Mapping):
         raise ModelError(f"expects an object for {cls.__name__}, got {type(data).__name__}", field=where)
-    by_key = {_key(f.metadata[META]): f for f in attrs.fields(cls)}
+    fields = attrs.fields(cls)  # type: ignore[arg-type]
+    by_key = {_key(f.metadata[META]): f for f in fields}
     kwargs: dict[str, Any] = {}
     for key, value in data.items():
         field = by_key.get(key)
@@ -78,7 +79,7 @@ def from_data(cls: type[T], data: Any, *, path: str | None = None) -> T:
         # attrs names the missing argument by its Python name; translate it back to the element.
         missing = [
             _key(f.metadata[META])
-            for f in attrs.fields(cls)
+            for f in fields
             if f.default is attrs.NOTHING and f.name not in kwargs
         ]
         raise ModelError(f"missing required {', '.join(missing) or 'fields'}", field=where) from exc

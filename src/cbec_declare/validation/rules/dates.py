@@ -1,0 +1,68 @@
+"""Event times: ``rule.dates.*`` (all warnings).
+
+The models already guarantee that every date is real and in the spec format (a bad one never becomes a
+model: the parser reports it). What remains are plausibility checks customs does not document as
+rejections, hence warnings: an ``appTime`` (报送时间), ``payTime`` or ``logisticsTime`` later than now by
+more than :attr:`RuleOptions.clock_skew`, a payment made after it was reported, a 签收 after its report.
+Times are naive Beijing time, as customs writes them; ``RuleContext.now`` is Beijing time too.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from datetime import datetime
+from typing import Any
+
+from ._base import WARNING, FieldCheck, Issue
+from .context import RuleContext
+
+__all__ = ["CHECKS"]
+
+
+def _stamp(value: datetime) -> str:
+    return value.strftime("%Y-%m-%d %H:%M:%S")
+
+
+def _future(value: datetime, ctx: RuleContext, what: str) -> Iterator[Issue]:
+    if value > ctx.now + ctx.options.clock_skew:
+        yield (
+            "rule.dates.future",
+            f"{what} {_stamp(value)} is later than now ({_stamp(ctx.now)} Beijing time) "
+            f"by more than {ctx.options.clock_skew}",
+            WARNING,
+        )
+
+
+def _app_time(value: datetime, entity: Any, ctx: RuleContext) -> Iterator[Issue]:
+    yield from _future(value, ctx, "报送时间")
+
+
+def _pay_time(value: datetime, entity: Any, ctx: RuleContext) -> Iterator[Issue]:
+    yield from _future(value, ctx, "支付时间")
+    reported = getattr(entity, "app_time", None)
+    if isinstance(reported, datetime) and value > reported:
+        yield (
+            "rule.dates.pay_after_app",
+            f"支付时间 {_stamp(value)} is after the 报送时间 {_stamp(reported)}: "
+            "a payment is reported after it is made",
+            WARNING,
+        )
+
+
+def _logistics_time(value: datetime, entity: Any, ctx: RuleContext) -> Iterator[Issue]:
+    yield from _future(value, ctx, "物流状态时间")
+    reported = getattr(entity, "app_time", None)
+    if isinstance(reported, datetime) and value > reported:
+        yield (
+            "rule.dates.event_after_app",
+            f"物流状态时间 {_stamp(value)} is after the 报送时间 {_stamp(reported)}: "
+            "a status is reported after it happens",
+            WARNING,
+        )
+
+
+CHECKS: Mapping[str, tuple[FieldCheck, ...]] = {
+    "appTime": (_app_time,),
+    "payTime": (_pay_time,),
+    "logisticsTime": (_logistics_time,),
+}
