@@ -1,0 +1,28 @@
+"""Local stand-ins for the remote parties, on 127.0.0.1, for tests and trials.
+
+* :class:`PlatformServer` — the zjport platform: §2.2 SOAP services (decrypts, verifies, answers a
+  ``<mo>`` RESULT) and §2.1 receipt pushes to a registered URL;
+* :class:`NodeServer` — the exchange-node entry points (SOAP ``ReceiveCebDeclare``, REST
+  ``transferDeclare``) with an ``on_message`` hook returning a :class:`NodeVerdict`;
+* :class:`LocalServer` — the threaded keep-alive WSGI server under both, with :class:`Faults`
+  (drop, status, delay, hang) consulted per request.
+
+Nothing here talks to anything but 127.0.0.1.
+"""
+
+from ._server import Fault, Faults, LocalServer, RecordedRequest
+from .node import NodeServer, NodeSubmission, NodeVerdict
+from .platform import EnterpriseAccount, PlatformServer, PlatformSubmission
+
+__all__ = [
+    "EnterpriseAccount",
+    "Fault",
+    "Faults",
+    "LocalServer",
+    "NodeServer",
+    "NodeSubmission",
+    "NodeVerdict",
+    "PlatformServer",
+    "PlatformSubmission",
+    "RecordedRequest",
+]

@@ -1,0 +1,57 @@
+"""The ``<mo version="1.0.0">`` 杭州版 messages: models, :func:`build_mo`, :func:`parse_mo`, and the
+functions that derive them from the CEB models (one business model, two messages)."""
+
+from .convert import PAPER_TYPES, import_order_from_ceb, personal_goods_declar_from_ceb
+from .models import (
+    MO_TIME_FORMAT,
+    BusinessType,
+    CebFlag,
+    GoodsDeclare,
+    GoodsDeclareDetail,
+    GoodsDeclareModule,
+    ImportOrder,
+    JkfGoodsDeclar,
+    JkfGoodsPurchaser,
+    JkfOrderDetail,
+    JkfOrderImportHead,
+    JkfResult,
+    JkfResultDetail,
+    JkfSign,
+    MoGeneric,
+    MoMessage,
+    OrderInfo,
+    PersonalGoodsDeclar,
+    PersonalGoodsDeclarReceipt,
+    ResultReceipt,
+)
+from .xml import MO_MESSAGES, build_mo, mo_business_type, parse_mo
+
+__all__ = [
+    "MO_MESSAGES",
+    "MO_TIME_FORMAT",
+    "PAPER_TYPES",
+    "BusinessType",
+    "CebFlag",
+    "GoodsDeclare",
+    "GoodsDeclareDetail",
+    "GoodsDeclareModule",
+    "ImportOrder",
+    "JkfGoodsDeclar",
+    "JkfGoodsPurchaser",
+    "JkfOrderDetail",
+    "JkfOrderImportHead",
+    "JkfResult",
+    "JkfResultDetail",
+    "JkfSign",
+    "MoGeneric",
+    "MoMessage",
+    "OrderInfo",
+    "PersonalGoodsDeclar",
+    "PersonalGoodsDeclarReceipt",
+    "ResultReceipt",
+    "build_mo",
+    "import_order_from_ceb",
+    "mo_business_type",
+    "parse_mo",
+    "personal_goods_declar_from_ceb",
+]
