@@ -34,9 +34,37 @@ XSI_NS: Final = "http://www.w3.org/2001/XMLSchema-instance"
 #: 10 MiB: a full CEB621 (100 inventories × 99 items) is about 6 MB; a DXP envelope adds a third.
 DEFAULT_MAX_BYTES: Final = 10 * 1024 * 1024
 
-# A DOCTYPE can only stand in the prolog; refusing it there before parsing is cheap. Documents in
-# other encodings (UTF-16) are caught after parsing by the docinfo check.
-_PROLOG_DOCTYPE = re.compile(rb"^(?:\xef\xbb\xbf)?(?:\s|<\?.*?\?>|<!--.*?-->)*<!DOCTYPE", re.DOTALL)
+_WHITESPACE = b" \t\r\n"
+
+
+def _prolog_doctype(raw: bytes) -> int:
+    """Byte offset of a ``<!DOCTYPE`` in the prolog, or -1.
+
+    A DOCTYPE can only stand in the prolog, so refusing it there, before parsing, is cheap. This walks the
+    prolog (BOM, whitespace, PIs, comments) in linear time; documents in other encodings (UTF-16) are caught
+    after parsing by the docinfo check.
+    """
+    pos = 3 if raw.startswith(b"\xef\xbb\xbf") else 0
+    end = len(raw)
+    while pos < end:
+        if raw[pos] in _WHITESPACE:
+            pos += 1
+        elif raw.startswith(b"<?", pos):
+            close = raw.find(b"?>", pos + 2)
+            if close < 0:
+                return -1
+            pos = close + 2
+        elif raw.startswith(b"<!--", pos):
+            close = raw.find(b"-->", pos + 4)
+            if close < 0:
+                return -1
+            pos = close + 3
+        elif raw.startswith(b"<!DOCTYPE", pos):
+            return pos
+        else:
+            return -1
+    return -1
+
 
 _ENCODING_DECL = re.compile(rb"""^\s*<\?xml[^>]*encoding\s*=\s*["']([A-Za-z0-9._-]+)["']""")
 
@@ -83,11 +111,10 @@ def parse_untrusted(
         raise OversizedInputError(f"{what} is {len(raw)} bytes; the limit is {max_bytes}", size=len(raw))
     if not raw.strip():
         raise MalformedXmlError(f"{what} is empty", code="xml.empty")
-    doctype = _PROLOG_DOCTYPE.match(raw)
-    if doctype:
+    doctype = _prolog_doctype(raw)
+    if doctype >= 0:
         raise UnsafeXmlError(
-            f"{what} carries a DTD (<!DOCTYPE at byte {doctype.end() - 9}), which is never accepted",
-            offset=doctype.end() - 9,
+            f"{what} carries a DTD (<!DOCTYPE at byte {doctype}), which is never accepted", offset=doctype
         )
     try:
         tree = etree.fromstring(raw, _parser()).getroottree()

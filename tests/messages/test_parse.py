@@ -193,3 +193,13 @@ def test_errors_are_typed_and_serialisable() -> None:
     as_dict = info.value.to_dict()
     assert as_dict["code"] == "xml.malformed"
     assert "line" in as_dict
+
+
+def test_missing_required_child_of_a_message_is_named() -> None:
+    raw = (SAMPLES / "ceb-2018-113" / "CEB311Message.xml").read_bytes()
+    start = raw.index(b"<ceb:BaseTransfer>")
+    end = raw.index(b"</ceb:BaseTransfer>") + len(b"</ceb:BaseTransfer>")
+    with pytest.raises(errors.UnexpectedDocumentError, match="'BaseTransfer' is missing") as info:
+        parse(raw[:start] + b"<ceb:BaseSubscribe><ceb:status>ALL</ceb:status><ceb:dxpMode>DXP</ceb:dxpMode>"
+              b"<ceb:dxpAddress>X</ceb:dxpAddress></ceb:BaseSubscribe>" + raw[end:])  # fmt: skip
+    assert info.value.field == "CEB311Message/BaseTransfer"

@@ -6,6 +6,7 @@ from typing import Any
 
 import attrs
 
+from .._xml import CEB_NS
 from ..models._spec import META, ChildSpec, FieldSpec, Kind
 
 __all__ = ["CompiledEntity", "Slot", "compiled"]
@@ -40,6 +41,10 @@ class CompiledEntity:
     slots: tuple[Slot, ...]
     #: element local name (or wrapper name) → slot, for the reader
     by_element: dict[str, Slot]
+    #: the same keyed by lxml tag, with and without the ceb namespace (the reader's fast lookup)
+    by_tag: dict[str, Slot]
+    #: (attr, element name, zh) of every required element, for the reader's completeness check
+    required: tuple[tuple[str, str, str], ...]
 
 
 def _tags(name: str) -> tuple[str, str]:
@@ -83,9 +88,25 @@ def _compile(cls: type[Any]) -> CompiledEntity:
             slot.spec.wrapper if isinstance(slot.spec, ChildSpec) and slot.spec.wrapper else slot.spec.element
         )
         by_element[key] = slot
+    by_tag = {f"{{{CEB_NS}}}{name}": slot for name, slot in by_element.items()}
+    by_tag.update(by_element)
+    required = tuple(
+        (slot.attr, name, slot.spec.zh)
+        for name, slot in by_element.items()
+        if (slot.spec.min_occurs > 0 if isinstance(slot.spec, ChildSpec) else slot.spec.required)
+    )
     open_tag, close_tag = _tags(spec.element)
     # C14N orders attributes by name; guid < version, and that is the order we write them in.
     attributes.sort(key=lambda s: s.spec.element)
     return CompiledEntity(
-        cls, spec.element, spec.zh, open_tag, close_tag, tuple(attributes), slots, by_element
+        cls,
+        spec.element,
+        spec.zh,
+        open_tag,
+        close_tag,
+        tuple(attributes),
+        slots,
+        by_element,
+        by_tag,
+        required,
     )

@@ -78,9 +78,7 @@ def from_data(cls: type[T], data: Any, *, path: str | None = None) -> T:
     except TypeError as exc:
         # attrs names the missing argument by its Python name; translate it back to the element.
         missing = [
-            _key(f.metadata[META])
-            for f in fields
-            if f.default is attrs.NOTHING and f.name not in kwargs
+            _key(f.metadata[META]) for f in fields if f.default is attrs.NOTHING and f.name not in kwargs
         ]
         raise ModelError(f"missing required {', '.join(missing) or 'fields'}", field=where) from exc
 

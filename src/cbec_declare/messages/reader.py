@@ -62,61 +62,67 @@ def _scalar(element: etree._Element, spec: FieldSpec, path: str) -> Any:
 
 
 def _fragment(element: etree._Element) -> str:
-    canon: bytes = etree.tostring(element, method="c14n")
+    canon: bytes = etree.tostring(element, method="c14n", with_comments=False)
     start = canon.index(b">") + 1
     end = canon.rindex(b"</")
     return canon[start:end].decode("utf-8").strip()
 
 
+_SIGNATURE_TAG = f"{{{DS_NS}}}Signature"
+
+
 def _read(element: etree._Element, plan: CompiledEntity, path: str) -> Any:
     values: dict[str, Any] = {}
     many: dict[str, list[Any]] = {}
+    by_tag = plan.by_tag
     for node in element:
-        ns, local = _split(node.tag)
-        if not local:  # comments and processing instructions carry no data
-            continue
-        where = f"{path}/{local}"
-        if ns == DS_NS and local == "Signature":
-            continue
-        if ns not in _ACCEPTED_NS:
-            raise _unexpected(f"element in unexpected namespace {ns!r}", where)
-        slot = plan.by_element.get(local)
+        tag = node.tag
+        slot = by_tag.get(tag)
         if slot is None:
-            raise _unexpected(f"{plan.element} has no element {local!r}", where)
+            if not isinstance(tag, str) or tag == _SIGNATURE_TAG:
+                continue  # comments and PIs carry no data; the signature is verify()'s business
+            ns, local = _split(tag)
+            if ns not in _ACCEPTED_NS:
+                raise _unexpected(f"element in unexpected namespace {ns!r}", f"{path}/{local}")
+            raise _unexpected(f"{plan.element} has no element {local!r}", f"{path}/{local}")
         spec = slot.spec
         if isinstance(spec, ChildSpec):
+            name = spec.wrapper or spec.element
             target = node
             if spec.wrapper:
                 inner = [n for n in node if isinstance(n.tag, str)]
                 if len(inner) != 1 or _split(inner[0].tag)[1] != spec.element:
-                    raise _unexpected(f"{spec.wrapper} must contain exactly one {spec.element}", where)
+                    raise _unexpected(
+                        f"{spec.wrapper} must contain exactly one {spec.element}", f"{path}/{name}"
+                    )
                 target = inner[0]
             assert slot.child is not None
             if spec.many:
                 bucket = many.setdefault(slot.attr, [])
-                bucket.append(_read(target, slot.child, f"{where}[{len(bucket)}]"))
+                bucket.append(_read(target, slot.child, f"{path}/{name}[{len(bucket)}]"))
             else:
                 if slot.attr in values:
-                    raise _unexpected("occurs more than once", where, spec.zh)
-                values[slot.attr] = _read(target, slot.child, where)
+                    raise _unexpected("occurs more than once", f"{path}/{name}", spec.zh)
+                values[slot.attr] = _read(target, slot.child, f"{path}/{name}")
             continue
         if slot.attr in values:
-            raise _unexpected("occurs more than once", where, spec.zh)
-        values[slot.attr] = _fragment(node) if spec.kind is Kind.FRAGMENT else _scalar(node, spec, where)
+            raise _unexpected("occurs more than once", f"{path}/{spec.element}", spec.zh)
+        if spec.kind is Kind.TEXT and not len(node):
+            values[slot.attr] = node.text or ""
+        elif spec.kind is Kind.FRAGMENT:
+            values[slot.attr] = _fragment(node)
+        else:
+            values[slot.attr] = _scalar(node, spec, f"{path}/{spec.element}")
     for slot in plan.attributes:
-        assert isinstance(slot.spec, FieldSpec)
         value = element.get(slot.spec.element)
         if value is not None:
             values[slot.attr] = value
     for attr, items in many.items():
         values[attr] = tuple(items)
-    # A missing required element surfaces as a model error; translate it to name the element.
-    for slot in plan.slots:
-        spec = slot.spec
-        required = spec.min_occurs > 0 if isinstance(spec, ChildSpec) else spec.required
-        if required and slot.attr not in values:
-            name = spec.element if not isinstance(spec, ChildSpec) else (spec.wrapper or spec.element)
-            raise _unexpected(f"required element {name!r} is missing", f"{path}/{name}", spec.zh)
+    # A missing required element would surface as a model error; name the element instead.
+    for attr, name, zh in plan.required:
+        if attr not in values:
+            raise _unexpected(f"required element {name!r} is missing", f"{path}/{name}", zh)
     try:
         return plan.cls(**values)
     except ModelError as exc:

@@ -107,7 +107,7 @@ def canonical_fragment(value: str, path: str, spec: FieldSpec) -> str:
             field=path,
             zh=spec.zh,
         )
-    canon: bytes = etree.tostring(holder, method="c14n")
+    canon: bytes = etree.tostring(holder, method="c14n", with_comments=False)
     start = canon.index(b">") + 1
     return canon[start : -len(b"</ceb:Message>")].decode("utf-8")
 

@@ -15,6 +15,8 @@ from __future__ import annotations
 import enum
 from typing import Protocol, runtime_checkable
 
+from ..errors import ConfigError
+
 __all__ = ["SM2_DEFAULT_USER_ID", "SignatureAlgorithm", "Signer", "key_name_from_serial"]
 
 #: GM/T 0009 default signer ID, used by every customs SM2 card.
@@ -31,6 +33,19 @@ class SignatureAlgorithm(str, enum.Enum):
     @property
     def is_sm2(self) -> bool:
         return self is SignatureAlgorithm.SM2_SM3
+
+    @classmethod
+    def coerce(cls, value: SignatureAlgorithm | str) -> SignatureAlgorithm:
+        """Accept a member, its value (``"rsa-sha1"``) or its name (``"RSA_SHA1"``)."""
+        if isinstance(value, SignatureAlgorithm):
+            return value
+        for member in cls:
+            if value in (member.value, member.name):
+                return member
+        raise ConfigError(
+            f"unknown signature algorithm {value!r}; expected one of {', '.join(m.value for m in cls)}",
+            code="config.algorithm",
+        )
 
 
 @runtime_checkable
