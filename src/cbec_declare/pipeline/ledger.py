@@ -1,9 +1,10 @@
 """The ledger interface: where every document, its history and every message byte live.
 
 The pipeline talks to a :class:`Ledger`; :class:`~cbec_declare.pipeline.sqlite_ledger.SqliteLedger` is the
-default (one file, WAL) and a PostgreSQL backend can follow behind the same protocol. The ledger knows
-nothing about the flow: it stores records and applies, atomically, the :class:`Transition` that the
-caller computes from the fresh record (see :meth:`Ledger.transition`).
+default (one file, WAL) and :class:`~cbec_declare.pipeline.postgres_ledger.PostgresLedger` serves many
+workers on many machines behind the same protocol (:func:`~cbec_declare.pipeline.ledgers.open_ledger`).
+The ledger knows nothing about the flow: it stores records and applies, atomically, the
+:class:`Transition` that the caller computes from the fresh record (see :meth:`Ledger.transition`).
 """
 
 from __future__ import annotations
@@ -169,6 +170,10 @@ class Ledger(Protocol):
         ...
 
     def messages(self, document_id: int) -> list[StoredMessage]: ...
+
+    def find_message(self, *, direction: str, channel: str, key: str) -> StoredMessage | None:
+        """The newest stored message with this key on this channel (e.g. the CopMsgId a CEB900 names)."""
+        ...
 
     def history(self, document_id: int) -> list[HistoryEntry]: ...
 

@@ -242,10 +242,21 @@ def next_state(
     customs_rank: int | None = None,
     platform_step: bool = True,
 ) -> Transition:
-    """Apply ``event`` to a document in ``state`` (whose last customs status/rank are given)."""
+    """Apply ``event`` to a document in ``state`` (whose last customs status/rank are given).
+
+    Events other than customs receipts never change the customs status: it is carried over.
+    """
     keep = (customs_status, customs_rank)
     if isinstance(event, CustomsReceipt):
         return _customs(state, event, *keep)
+    outcome = _flow(state, event, keep)
+    if outcome.applied and outcome.customs_status is None and customs_status is not None:
+        outcome = attrs.evolve(outcome, customs_status=customs_status, customs_rank=customs_rank)
+    return outcome
+
+
+def _flow(state: State, event: Event, keep: tuple[str | None, int | None]) -> Transition:
+    customs_status, customs_rank = keep
     if state.is_final:
         return _ignored(state, f"{type(event).__name__} after the final state {state.value}", *keep)
     if isinstance(event, SendStarted):

@@ -92,6 +92,7 @@ def validate(
     directory: Path | str | None = None,
     options: RuleOptions | None = None,
     now: datetime | None = None,
+    built: bytes | None = None,
 ) -> Report:
     """Check a message against the XSD of ``version`` and the business rules; return every finding.
 
@@ -100,6 +101,8 @@ def validate(
     ``history``: the buyers' purchases this year, for the annual-limit warning. ``directory``: an
     official customs XSD package to validate against instead of the bundled schemas. ``options``:
     tolerances and limits (:class:`RuleOptions`). ``now``: the clock for the date rules (default: now).
+    ``built``: for a model, the bytes :func:`~cbec_declare.messages.build` already made of it (the
+    pipeline passes them to avoid building twice); they must be exactly that builder output.
 
     Raises :class:`~cbec_declare.errors.XmlError` when bytes or text are not a CEB message document at
     all, :class:`~cbec_declare.errors.ConfigError` for bad arguments; everything else is a finding.
@@ -125,7 +128,7 @@ def validate(
         message_type = message.message_type
         if xsd:
             try:
-                data = build(message, declaration=False)
+                data = build(message, declaration=False) if built is None else built
             except BuildError as exc:
                 findings.append(_error_finding(exc, "build", "cannot be written as XML; XSD check skipped"))
             else:
