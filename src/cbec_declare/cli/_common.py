@@ -10,6 +10,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, NoReturn
 
+from .._toml import load_toml
 from ..errors import CbecError, ConfigError
 
 __all__ = [
@@ -66,21 +67,6 @@ def load_json(name: str) -> Any:
             code="cli.json",
             field=name,
         ) from exc
-
-
-def load_toml(path: Path) -> dict[str, Any]:
-    if sys.version_info >= (3, 11):
-        import tomllib
-    else:  # pragma: no cover - exercised on Python 3.10 only
-        import tomli as tomllib  # type: ignore[import-not-found, unused-ignore]
-    try:
-        with path.open("rb") as handle:
-            data: dict[str, Any] = tomllib.load(handle)
-            return data
-    except FileNotFoundError as exc:
-        raise ConfigError(f"config file not found: {path}", code="config.file", field=str(path)) from exc
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{path} is not valid TOML: {exc}", code="config.toml", field=str(path)) from exc
 
 
 def _default(value: Any) -> Any:

@@ -137,7 +137,6 @@ class Customs179:
         self.request_timeout = request_timeout
         self.on_upload = on_upload
         self.server = LocalServer(self.app, host=host, port=port, faults=faults)
-        self._http = requests.Session()
         self._cond = threading.Condition()
         self._orders: list[str] = []
         self._sessions: dict[str, str] = {}  # sessionID → orderNo, as issued
@@ -174,7 +173,6 @@ class Customs179:
         if timer is not None:
             timer.join(timeout=self.request_timeout + self.upload_wait + 1)
         self.server.stop()
-        self._http.close()
 
     def __enter__(self) -> Customs179:
         return self.start()
@@ -235,7 +233,9 @@ class Customs179:
         )
         if self.escape_open_req:
             text = html.escape(text, quote=True)
-        response = self._http.post(
+        # A fresh connection per call: requests.Session is not promised to be thread-safe, and the
+        # timer and test threads call this concurrently.
+        response = requests.post(
             self.platform_url,
             data=urlencode({"openReq": text}),
             headers={"Content-Type": "application/x-www-form-urlencoded; charset=UTF-8"},
