@@ -89,3 +89,23 @@ def test_console_script_runs() -> None:
     )
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["messages"][0]["documents"] == 3
+
+
+def test_a_closed_pipe_ends_quietly(tmp_path: Path) -> None:
+    # `cbec-declare build … | head -c 10`: the reader goes away; no traceback. 100 orders make ~200 KB,
+    # more than a pipe buffer holds (90 orders, one message), so the write really hits the closed pipe.
+    example = json.loads(EXAMPLE.read_text(encoding="utf-8"))
+    example["Order"] = example["Order"] * 30
+    big = tmp_path / "big.json"
+    big.write_text(json.dumps(example, ensure_ascii=False), encoding="utf-8")
+    done = subprocess.run(
+        f"{sys.executable} -m cbec_declare.cli build CEB311 {big} | head -c 10; exit ${{PIPESTATUS[0]}}",
+        shell=True,
+        capture_output=True,
+        timeout=60,
+        check=False,
+        executable="/bin/bash",
+    )
+    assert done.stdout == b"<?xml vers"
+    assert b"Traceback" not in done.stderr
+    assert done.returncode in (0, 141)  # 0 when the whole write fit before head closed the pipe

@@ -7,7 +7,7 @@ import sys
 from collections.abc import Sequence
 from importlib.metadata import PackageNotFoundError, version
 
-from . import build
+from . import build, cert, dxp, eport, push, receipt, serve, sign, validate
 from ._common import EXIT_USAGE, run_guarded
 
 __all__ = ["main"]
@@ -27,7 +27,7 @@ def make_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("-V", "--version", action="version", version=f"cbec-declare {_version()}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for module in (build,):
+    for module in (build, validate, receipt, sign, dxp, cert, eport, push, serve):
         module.add_parser(sub)
     return parser
 

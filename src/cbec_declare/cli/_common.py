@@ -100,6 +100,14 @@ def run_guarded(handler: Callable[[argparse.Namespace], int], args: argparse.Nam
     except KeyboardInterrupt:
         print("cbec-declare: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        # The reader of our output went away (``cbec-declare … | head``): stop quietly, as Unix tools do.
+        # Point stdout at devnull so the interpreter's final flush does not raise again.
+        import os
+
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 141
 
 
 def iter_files(names: list[str]) -> Iterator[tuple[str, bytes]]:
