@@ -410,3 +410,33 @@ def test_memory_seen_store_is_bounded() -> None:
     assert store.claim("0")  # forgotten: the oldest go first
     store.release("4")
     assert store.claim("4")
+
+
+def test_a_copy_arriving_while_the_first_is_processed_is_asked_to_come_again() -> None:
+    # If the copy were acknowledged and the first processing then failed, the platform would never send
+    # the receipt again: the copy must get a retryable error until the first one is done.
+    started, gate = threading.Event(), threading.Event()
+    delivered: list[object] = []
+
+    def slow_sink(event: object) -> None:
+        started.set()
+        assert gate.wait(10)
+        delivered.append(event)
+
+    receiver = ReceiptReceiver(aes_key=b"k" * 16, platform_public_key=None, sink=slow_sink, verify=False)
+    document = (SAMPLES / "ceb-2018-113" / "CEB622Message.xml").read_bytes()
+    first: list[object] = []
+    worker = threading.Thread(target=lambda: first.append(receiver.handle_document(document)))
+    worker.start()
+    assert started.wait(10)
+    copy = receiver.handle_document(document)
+    assert copy.status == 500
+    assert _error_code(copy.body) == "S14"
+    gate.set()
+    worker.join(10)
+    assert first[0].status == 200  # type: ignore[attr-defined]
+    again = receiver.handle_document(document)
+    assert again.status == 200
+    assert len(delivered) == 1
+    assert receiver.stats["in_flight"] == 1
+    assert receiver.stats["duplicate"] == 1

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any, Final
 
 from ..errors import ConfigError, KeyMaterialError
-from ..sandbox import LocalServer, RecordedRequest
+from ..sandbox import LocalServer
 from ..signing.config import resolve_secret
 from ..transport import ReceiptReceiver, ReceiptSink, load_aes_key, load_rsa_public_key, make_wsgi_app
 from ..transport.receipts import CebReceiptEvent, ReceiptEvent
@@ -156,13 +156,6 @@ def wait_for(stop: threading.Event) -> None:
         pass
 
 
-class _Server(LocalServer):
-    """LocalServer without its request log: a long-running endpoint must not keep every body."""
-
-    def _record(self, request: RecordedRequest) -> None:
-        return None
-
-
 class _Printer:
     """The sink: one JSON line per receipt on stdout, and with ``out`` the document and an index line."""
 
@@ -229,11 +222,12 @@ def run(args: argparse.Namespace) -> int:
             section, base_dir=config.resolve().parent, environ=os.environ, sink=_Printer(out)
         )
         host, port, path = listen_settings(section, args)
-        server = _Server(
+        server = LocalServer(
             make_wsgi_app(receiver, path=path),
             host=host,
             port=port,
             max_request_bytes=receiver.profile.max_body_bytes,
+            record=False,  # a long-running endpoint must not keep every body
         )
         with stop_signals() as stop:
             try:

@@ -156,8 +156,14 @@ class LedgerSeenStore:
             return False
         return self.memory.claim(push_id)
 
+    def complete(self, push_id: str) -> None:
+        self.memory.complete(push_id)
+
     def release(self, push_id: str) -> None:
         self.memory.release(push_id)
+
+    def in_flight(self, push_id: str) -> bool:
+        return self.memory.in_flight(push_id)
 
 
 def receipt_sink(pipeline: Pipeline) -> CallbackSink:

@@ -45,6 +45,7 @@ class PipelineSettings:
       again after ``backoff × 2^(n-1)`` (capped), up to ``max_attempts`` times, then the document FAILS.
       (The transport clients also retry quickly inside one attempt.)
     * ``lease``: how long a worker owns a claimed document; a dead worker's documents come back after it.
+      It must outlast one step with the transport's quick retries (their deadline is 60 s by default).
     * ``signature_profile``: a name from :data:`cbec_declare.signing.PROFILES` (None = the signer's default).
     * ``ceb_flag``: the ``jkfSign/cebFlag`` of the <mo> messages ("02": the enterprise sends the CEB itself).
     """
@@ -55,7 +56,7 @@ class PipelineSettings:
     max_attempts: int = 8
     backoff: timedelta = timedelta(seconds=2)
     max_backoff: timedelta = timedelta(minutes=10)
-    lease: timedelta = timedelta(minutes=2)
+    lease: timedelta = timedelta(seconds=90)
     signature_profile: str | None = None
     ceb_flag: str = "02"
 

@@ -11,12 +11,30 @@ Nothing here talks to anything but 127.0.0.1.
 """
 
 from ._server import Fault, Faults, LocalServer, RecordedRequest
+from .config import (
+    BusinessConfig,
+    ChannelFaults,
+    FaultConfig,
+    PushConfig,
+    PushFaults,
+    SandboxConfig,
+    TimingConfig,
+)
+from .credentials import SandboxCredentials
+from .customs import CustomsSimulator
 from .node import NodeServer, NodeSubmission, NodeVerdict
 from .platform import EnterpriseAccount, PlatformServer, PlatformSubmission
+from .sandbox import DocumentState, FaultRule, Sandbox, SandboxStats
 
 __all__ = [
+    "BusinessConfig",
+    "ChannelFaults",
+    "CustomsSimulator",
+    "DocumentState",
     "EnterpriseAccount",
     "Fault",
+    "FaultConfig",
+    "FaultRule",
     "Faults",
     "LocalServer",
     "NodeServer",
@@ -24,5 +42,12 @@ __all__ = [
     "NodeVerdict",
     "PlatformServer",
     "PlatformSubmission",
+    "PushConfig",
+    "PushFaults",
     "RecordedRequest",
+    "Sandbox",
+    "SandboxConfig",
+    "SandboxCredentials",
+    "SandboxStats",
+    "TimingConfig",
 ]

@@ -252,7 +252,11 @@ class _Handler(BaseHTTPRequestHandler):
 
 
 class LocalServer:
-    """Serves a WSGI app on ``host`` (127.0.0.1) and an ephemeral port until :meth:`stop`."""
+    """Serves a WSGI app on ``host`` (127.0.0.1) and an ephemeral port until :meth:`stop`.
+
+    ``record`` keeps every request (for tests that inspect :attr:`requests`); a long-running endpoint
+    (the receipt receiver of a worker) turns it off so memory stays flat.
+    """
 
     def __init__(
         self,
@@ -262,8 +266,10 @@ class LocalServer:
         port: int = 0,
         faults: Faults | None = None,
         max_request_bytes: int = 64 * 1024 * 1024,
+        record: bool = True,
     ) -> None:
         self.app = app
+        self.record = record
         self.host = host
         self.port = port
         self.faults = faults if faults is not None else Faults()
@@ -275,6 +281,8 @@ class LocalServer:
         self._lock = threading.Lock()
 
     def _record(self, request: RecordedRequest) -> None:
+        if not self.record:
+            return
         with self._lock:
             self._requests.append(request)
 

@@ -100,12 +100,21 @@ class QueueSink:
 
 @runtime_checkable
 class SeenStore(Protocol):
-    """Remembers pushes already processed. ``claim`` is atomic: ``True`` for the first caller only;
-    ``release`` forgets a claim whose processing failed."""
+    """Remembers pushes being and already processed.
+
+    ``claim`` is atomic: ``True`` for the first caller only. ``complete`` marks a claimed push processed;
+    ``release`` forgets a claim whose processing failed. ``in_flight`` tells a copy that arrives while
+    the first is still being processed (it must not be acknowledged yet: if that processing fails, the
+    platform would never send the push again).
+    """
 
     def claim(self, push_id: str) -> bool: ...
 
+    def complete(self, push_id: str) -> None: ...
+
     def release(self, push_id: str) -> None: ...
+
+    def in_flight(self, push_id: str) -> bool: ...
 
 
 class MemorySeenStore:
@@ -115,7 +124,8 @@ class MemorySeenStore:
     def __init__(self, max_entries: int = 100_000) -> None:
         if max_entries < 1:
             raise ConfigError("max_entries must be at least 1", code="config.seen_store")
-        self._ids: collections.OrderedDict[str, None] = collections.OrderedDict()
+        # push id → processed (False while its first delivery is being processed)
+        self._ids: collections.OrderedDict[str, bool] = collections.OrderedDict()
         self._max = max_entries
         self._lock = threading.Lock()
 
@@ -123,14 +133,22 @@ class MemorySeenStore:
         with self._lock:
             if push_id in self._ids:
                 return False
-            self._ids[push_id] = None
+            self._ids[push_id] = False
             while len(self._ids) > self._max:
                 self._ids.popitem(last=False)
             return True
 
+    def complete(self, push_id: str) -> None:
+        with self._lock:
+            self._ids[push_id] = True
+
     def release(self, push_id: str) -> None:
         with self._lock:
             self._ids.pop(push_id, None)
+
+    def in_flight(self, push_id: str) -> bool:
+        with self._lock:
+            return self._ids.get(push_id) is False
 
     def __len__(self) -> int:
         return len(self._ids)
@@ -286,6 +304,17 @@ class ReceiptReceiver:
 
     def _deliver(self, event: ReceiptEvent) -> PushResponse:
         if not self.seen.claim(event.push_id):
+            if self.seen.in_flight(event.push_id):
+                # Its first copy is still being processed: acknowledging now would lose the receipt if
+                # that processing fails, so ask the platform to send it again later.
+                log.info(
+                    "push %s (%s) is being processed; asked to resend", event.push_id[:16], event.msg_type
+                )
+                self._count("in_flight")
+                return self._answer(
+                    self.profile.failure_status,
+                    self.profile.ack.error("S14", "being processed; send again later"),
+                )
             log.info("push %s (%s) already processed; acknowledged again", event.push_id[:16], event.msg_type)
             self._count("duplicate")
             return self._answer(200, self.profile.ack.success())
@@ -300,6 +329,7 @@ class ReceiptReceiver:
                 self.profile.failure_status,
                 self.profile.ack.error("S07", "receipt could not be stored; send again"),
             )
+        self.seen.complete(event.push_id)
         log.info("push %s delivered: %s %s", event.push_id[:16], event.msg_type, type(event.receipt).__name__)
         self._count("delivered")
         return self._answer(200, self.profile.ack.success())
