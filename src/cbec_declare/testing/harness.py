@@ -18,6 +18,7 @@ from typing import Any
 
 import attrs
 
+from ..errors import ConfigError
 from ..models import BaseTransfer
 from ..pipeline import Pipeline, PipelineSettings, Worker, open_ledger
 from ..pipeline.ledger import Ledger, SubmitResult
@@ -27,10 +28,10 @@ from ..sandbox.config import SandboxConfig
 from ..sandbox.credentials import SandboxCredentials
 from ..sandbox.sandbox import Sandbox
 from ..signing import SignatureAlgorithm, Signer, SoftwareSigner
-from ..transport import SoapNodeTransport, make_wsgi_app
+from ..transport import RetryPolicy, SoapNodeTransport, make_wsgi_app
 from .factories import Company, DocumentFactory
 
-__all__ = ["Harness", "company_for", "start_harness", "throwaway_signer"]
+__all__ = ["Harness", "company_for", "start_harness", "throwaway_signer", "write_client_config"]
 
 
 def throwaway_signer(
@@ -113,6 +114,7 @@ def start_harness(
     batch: int = 20,
     receiver_port: int = 0,
     start_worker: bool = True,
+    retry: RetryPolicy | None = None,
 ) -> Harness:
     """Start a sandbox (or use a running one: pass its ``credentials``) and a pipeline wired to it.
 
@@ -138,8 +140,8 @@ def start_harness(
             cop_code=company.ebc_code, cop_name=company.ebc_name, dxp_id=company.dxp_id
         ),
         signer=signer,
-        node=SoapNodeTransport(credentials.soap_node_profile()),
-        platform=credentials.platform_client(),
+        node=SoapNodeTransport(credentials.soap_node_profile(), retry=retry),
+        platform=credentials.platform_client(retry=retry),
         settings=settings or PipelineSettings(spec_version=credentials.spec_version),
     )
     receiver = credentials.receipt_receiver(receipt_sink(pipeline), seen=LedgerSeenStore(pipeline))
@@ -171,3 +173,66 @@ def harness(**options: Any) -> Iterator[Harness]:
         yield running
     finally:
         running.stop()
+
+
+def write_client_config(
+    credentials: SandboxCredentials,
+    folder: Path | str,
+    *,
+    signer: SoftwareSigner,
+    receiver_port: int,
+    ledger: str = "ledger.sqlite3",
+) -> Path:
+    """A complete ``cbec.toml`` for a worker talking to this sandbox (keys written next to it).
+
+    What ``cbec-declare send|status|worker --config`` need, pointing at the sandbox's URLs, with the
+    sandbox's test keys: the shape of a real deployment's config (compare ``examples/cbec.toml``).
+    """
+    target = Path(folder)
+    target.mkdir(parents=True, exist_ok=True)
+    if credentials.enterprise_private_key_pem is None:
+        raise ConfigError("these credentials carry no enterprise private key", code="config.sandbox")
+    (target / "signer.key").write_bytes(signer.private_key_pem(None))
+    (target / "signer.crt").write_bytes(signer.certificate_pem())
+    (target / "zjport-digest.pem").write_text(credentials.enterprise_private_key_pem, encoding="ascii")
+    (target / "zjport-public.pem").write_text(credentials.platform_public_key_pem, encoding="ascii")
+    for name in ("signer.key", "zjport-digest.pem"):
+        (target / name).chmod(0o600)
+    company = company_for(credentials)
+    text = f"""# cbec-declare config for the local sandbox (test keys; never use them for real)
+[base_transfer]
+cop_code = "{company.ebc_code}"
+cop_name = "{company.ebc_name}"
+dxp_id = "{company.dxp_id}"
+
+[signer]
+type = "software"
+key = "signer.key"
+cert = "signer.crt"
+
+[platform]
+base_url = "{credentials.platform_url}"
+send_code = "{credentials.send_code}"
+aes_key = "{credentials.aes_key}"
+private_key = "zjport-digest.pem"
+
+[receiver]
+host = "127.0.0.1"
+port = {receiver_port}
+path = "/"
+aes_key = "{credentials.aes_key}"
+platform_public_key = "zjport-public.pem"
+
+[node]
+transport = "soap"
+endpoint = "{credentials.node_soap_url}"
+
+[ledger]
+url = "sqlite:///{ledger}"
+
+[pipeline]
+spec_version = "{credentials.spec_version}"
+"""
+    path = target / "cbec.toml"
+    path.write_text(text, encoding="utf-8")
+    return path

@@ -60,13 +60,17 @@ def _not_negative(_: object, attribute: attrs.Attribute[Any], value: Any) -> Non
 
 @attrs.frozen(kw_only=True)
 class RetryPolicy:
-    """How often and how long to try. ``RetryPolicy.none()`` tries once."""
+    """How often and how long to try. ``RetryPolicy.none()`` tries once.
+
+    ``on_retry(what, error)`` is called before each retry (for metrics: the demo counts them with it).
+    """
 
     attempts: int = attrs.field(default=4, validator=_positive)
     deadline: float = attrs.field(default=60.0, validator=_positive)
     backoff: float = attrs.field(default=0.5, validator=_not_negative)
     max_backoff: float = attrs.field(default=8.0, validator=_not_negative)
     jitter: float = attrs.field(default=0.25, validator=_not_negative)
+    on_retry: Callable[[str, BaseException], None] | None = attrs.field(default=None, eq=False, repr=False)
 
     @classmethod
     def none(cls, *, deadline: float = 60.0) -> RetryPolicy:
@@ -104,6 +108,10 @@ class RetryPolicy:
 
         def before_sleep(state: tenacity.RetryCallState) -> None:
             log.info("%s: retrying in %.2f s", what, state.upcoming_sleep or 0.0)
+            if self.on_retry is not None and state.outcome is not None:
+                error = state.outcome.exception()
+                if error is not None:
+                    self.on_retry(what, error)
 
         counter = [0]
         retrying = tenacity.Retrying(
