@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from importlib.metadata import PackageNotFoundError, version
 
 from ..sandbox import cli as sandbox
@@ -33,7 +34,7 @@ def make_parser() -> argparse.ArgumentParser:
         "--verbose",
         action="count",
         default=0,
-        help="log more to stderr: -v warnings (e.g. each retried send), -vv progress, -vvv debug",
+        help="log more to stderr: -v warnings also in the demo, -vv progress, -vvv debug",
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for module in (
@@ -55,26 +56,34 @@ def make_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _configure_logging(verbosity: int) -> None:
-    """Errors only by default (a demo with injected faults would otherwise print every retried send)."""
-    level = {0: logging.ERROR, 1: logging.WARNING, 2: logging.INFO}.get(verbosity, logging.DEBUG)
+@contextlib.contextmanager
+def _logging(verbosity: int, quiet: bool) -> Iterator[None]:
+    """Warnings by default (a refused push, a retried send) on stderr; the demo, whose faults are injected
+    on purpose, shows errors only unless ``-v`` is given. The logger's previous state comes back after the
+    command, so calling :func:`main` in-process (tests, scripts) leaves logging as it found it."""
+    base = logging.ERROR if quiet else logging.WARNING
+    level = {0: base, 1: logging.WARNING, 2: logging.INFO}.get(verbosity, logging.DEBUG)
     logger = logging.getLogger("cbec_declare")
+    saved = (logger.level, logger.handlers, logger.propagate)
+    handler = logging.StreamHandler()
+    handler.setFormatter(logging.Formatter("cbec-declare: %(levelname)s %(name)s: %(message)s"))
     logger.setLevel(level)
-    if not logger.handlers:
-        handler = logging.StreamHandler()
-        handler.setFormatter(logging.Formatter("cbec-declare: %(levelname)s %(name)s: %(message)s"))
-        logger.addHandler(handler)
-        logger.propagate = False
+    logger.handlers = [handler]
+    logger.propagate = False
+    try:
+        yield
+    finally:
+        logger.level, logger.handlers, logger.propagate = saved
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = make_parser()
     args = parser.parse_args(argv)
-    _configure_logging(args.verbose)
     if getattr(args, "handler", None) is None:
         parser.print_help(sys.stderr)
         return EXIT_USAGE
-    return run_guarded(args.handler, args)
+    with _logging(args.verbose, quiet=getattr(args, "quiet_logs", False)):
+        return run_guarded(args.handler, args)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -234,4 +234,4 @@ def add_parser(sub: Any) -> None:
     parser.add_argument("--batch-size", type=int, default=1, help="documents per CEB message (default 1)")
     parser.add_argument("--timeout", type=float, default=600.0, help="give up after this many seconds")
     parser.add_argument("--json", action="store_true", help="print the summary as JSON")
-    parser.set_defaults(handler=run)
+    parser.set_defaults(handler=run, quiet_logs=True)

@@ -197,11 +197,12 @@ def _stderr_logging() -> Iterator[None]:
     handler.setLevel(logging.WARNING)
     handler.setFormatter(logging.Formatter("cbec-declare serve: %(levelname)s %(message)s"))
     package = logging.getLogger("cbec_declare")
-    package.addHandler(handler)
+    # This format replaces the CLI's general one while serving (one line per event, not two).
+    previous, package.handlers = package.handlers, [handler]
     try:
         yield
     finally:
-        package.removeHandler(handler)
+        package.handlers = previous
 
 
 def run(args: argparse.Namespace) -> int:
