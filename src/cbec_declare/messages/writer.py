@@ -18,8 +18,9 @@ from lxml import etree
 
 from .._xml import CEB_NS, XSI_NS, parse_untrusted
 from ..errors import BuildError, XmlError
-from ..models._spec import ChildSpec, FieldSpec, Kind
-from ._compiled import CompiledEntity, compiled
+from ..models._spec import FieldSpec, Kind
+from ._codegen import writer_for
+from ._compiled import compiled
 
 __all__ = ["XML_DECLARATION", "build", "canonical_body", "format_value"]
 
@@ -28,15 +29,7 @@ ROOT_NAMESPACES = f' xmlns:ceb="{CEB_NS}" xmlns:xsi="{XSI_NS}"'
 
 # Characters XML 1.0 cannot carry at all (C0 controls other than TAB/LF/CR, surrogates, FFFE/FFFF).
 _NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
-_NEEDS_ESCAPE = re.compile("[&<>\r]")
 _ATTR_NEEDS_ESCAPE = re.compile('[&<"\t\n\r]')
-
-
-def _escape_text(value: str) -> str:
-    # C14N text escaping: & < > and CR; quotes stay literal.
-    if _NEEDS_ESCAPE.search(value) is None:
-        return value
-    return value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("\r", "&#xD;")
 
 
 def _escape_attr(value: str) -> str:
@@ -112,43 +105,6 @@ def canonical_fragment(value: str, path: str, spec: FieldSpec) -> str:
     return canon[start : -len(b"</ceb:Message>")].decode("utf-8")
 
 
-def _write(out: list[str], obj: Any, plan: CompiledEntity, path: str) -> None:
-    for slot in plan.slots:
-        value = getattr(obj, slot.attr)
-        spec = slot.spec
-        if isinstance(spec, ChildSpec):
-            child_plan = slot.child
-            assert child_plan is not None
-            items = value if spec.many else (() if value is None else (value,))
-            for index, item in enumerate(items):
-                where = (
-                    f"{path}/{spec.wrapper or spec.element}[{index}]"
-                    if spec.many
-                    else f"{path}/{spec.element}"
-                )
-                out.append(slot.wrapper_open)
-                out.append(slot.open_tag)
-                _write(out, item, child_plan, where)
-                out.append(slot.close_tag)
-                out.append(slot.wrapper_close)
-            continue
-        if value is None:
-            continue
-        where = f"{path}/{spec.element}"
-        if spec.kind is Kind.FRAGMENT:
-            out.append(slot.open_tag)
-            out.append(canonical_fragment(value, where, spec))
-            out.append(slot.close_tag)
-            continue
-        text = format_value(value, spec)
-        if spec.kind is Kind.TEXT:
-            _check_chars(text, spec, where)
-            text = _escape_text(text)
-        out.append(slot.open_tag)
-        out.append(text)
-        out.append(slot.close_tag)
-
-
 def canonical_body(message: Any) -> str:
     """The message as canonical XML text, without the XML declaration."""
     plan = compiled(type(message))
@@ -160,7 +116,7 @@ def canonical_body(message: Any) -> str:
         _check_chars(value, slot.spec, f"{root}/@{slot.spec.element}")
         out.append(f' {slot.spec.element}="{_escape_attr(value)}"')
     out.append(">")
-    _write(out, message, plan, root)
+    writer_for(type(message))(message, out.append, root)
     out.append(f"</ceb:{root}>")
     return "".join(out)
 
