@@ -17,7 +17,7 @@ from typing import Protocol, runtime_checkable
 
 from ..errors import ConfigError
 
-__all__ = ["SM2_DEFAULT_USER_ID", "SignatureAlgorithm", "Signer", "key_name_from_serial"]
+__all__ = ["SM2_DEFAULT_USER_ID", "SignatureAlgorithm", "Signer", "SignerIdentity", "key_name_from_serial"]
 
 #: GM/T 0009 default signer ID, used by every customs SM2 card.
 SM2_DEFAULT_USER_ID = b"1234567812345678"
@@ -67,6 +67,29 @@ class Signer(Protocol):
     def key_name(self) -> str: ...
 
     def sign(self, data: bytes) -> bytes: ...
+
+
+class SignerIdentity:
+    """The read-only part of :class:`Signer` every backend shares: set ``_algorithm``, ``_certificate``
+    and ``_key_name`` in ``__init__`` and these properties expose them."""
+
+    __slots__ = ()
+
+    _algorithm: SignatureAlgorithm
+    _certificate: bytes
+    _key_name: str
+
+    @property
+    def algorithm(self) -> SignatureAlgorithm:
+        return self._algorithm
+
+    @property
+    def certificate(self) -> bytes:
+        return self._certificate
+
+    @property
+    def key_name(self) -> str:
+        return self._key_name
 
 
 def key_name_from_serial(serial: int) -> str:

@@ -15,7 +15,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
 from ..errors import CbecError, SigningError, UnsupportedAlgorithm
-from .base import SignatureAlgorithm
+from .base import SignatureAlgorithm, SignerIdentity
 from .certs import CertificateInput, certificate_info, load_certificate, public_key
 from .sm2 import SM2_SIGNATURE_SIZE, Sm2PublicKey, sm2_der_to_raw
 
@@ -27,7 +27,7 @@ _RSA_HASHES: dict[SignatureAlgorithm, hashes.HashAlgorithm] = {
 }
 
 
-class CallableSigner:
+class CallableSigner(SignerIdentity):
     """Wrap ``function(data) -> signature bytes`` as a :class:`~cbec_declare.signing.base.Signer`.
 
     ``certificate`` (DER, PEM or base64) is the signing certificate; ``algorithm`` what the
@@ -62,18 +62,6 @@ class CallableSigner:
             )
         self._key_name = info.key_name if key_name is None else key_name
         self._check = check_output
-
-    @property
-    def algorithm(self) -> SignatureAlgorithm:
-        return self._algorithm
-
-    @property
-    def certificate(self) -> bytes:
-        return self._certificate
-
-    @property
-    def key_name(self) -> str:
-        return self._key_name
 
     def sign(self, data: bytes) -> bytes:
         """Call the function; normalise and (by default) verify its output."""

@@ -37,7 +37,7 @@ from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidURI
 from websockets.sync.client import ClientConnection, connect
 
 from ..errors import ConfigError, SignerUnavailable, SigningError, UnsupportedAlgorithm
-from .base import SignatureAlgorithm
+from .base import SignatureAlgorithm, SignerIdentity
 from .certs import certificate_info, load_certificate
 from .config import resolve_secret
 
@@ -126,7 +126,7 @@ def card_error_code(errors: Sequence[str]) -> str | None:
     return None
 
 
-class EportClientSigner:
+class EportClientSigner(SignerIdentity):
     """A :class:`~cbec_declare.signing.base.Signer` backed by the card in the e-port client.
 
     ``pin`` or ``pin_env`` (an environment variable name, read from ``environ``) is sent as
@@ -202,18 +202,6 @@ class EportClientSigner:
         self._algorithm = SignatureAlgorithm.RSA_SHA1 if kind == "rsa" else SignatureAlgorithm.SM2_SM3
 
     # -- Signer protocol --
-
-    @property
-    def algorithm(self) -> SignatureAlgorithm:
-        return self._algorithm
-
-    @property
-    def certificate(self) -> bytes:
-        return self._certificate
-
-    @property
-    def key_name(self) -> str:
-        return self._key_name
 
     def sign(self, data: bytes) -> bytes:
         """The card's signature over ``data`` (sent as UTF-8 text, as the client takes it)."""

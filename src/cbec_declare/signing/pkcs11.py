@@ -44,7 +44,7 @@ from pkcs11 import Attribute, KeyType, Mechanism, ObjectClass
 from pkcs11 import exceptions as p11e
 
 from ..errors import ConfigError, KeyMaterialError, SignerUnavailable, SigningError, UnsupportedAlgorithm
-from .base import SignatureAlgorithm
+from .base import SignatureAlgorithm, SignerIdentity
 from .certs import certificate_info, load_certificate, public_key
 from .config import resolve_secret
 
@@ -290,7 +290,7 @@ def _release_login(module: str, token_label: str, login: _TokenLogin) -> None:
         _close_quietly(session)  # C_Logout + C_CloseSession: ends the login for the whole process
 
 
-class Pkcs11Signer:
+class Pkcs11Signer(SignerIdentity):
     """A :class:`~cbec_declare.signing.base.Signer` whose RSA key lives on a PKCS#11 token.
 
     ``module``: path of the PKCS#11 library (no default; e.g. ``/usr/lib/softhsm/libsofthsm2.so``).
@@ -369,18 +369,6 @@ class Pkcs11Signer:
         logger.debug("opened %r, signing with %s", self, self._mechanism.value)
 
     # -- Signer protocol --
-
-    @property
-    def algorithm(self) -> SignatureAlgorithm:
-        return self._algorithm
-
-    @property
-    def certificate(self) -> bytes:
-        return self._certificate
-
-    @property
-    def key_name(self) -> str:
-        return self._key_name
 
     @property
     def mechanism(self) -> MechanismChoice:

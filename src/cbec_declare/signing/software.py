@@ -19,7 +19,7 @@ from cryptography.hazmat.primitives.serialization import pkcs12
 
 from ..errors import KeyMaterialError, UnsupportedAlgorithm
 from . import _certbuilder
-from .base import SignatureAlgorithm
+from .base import SignatureAlgorithm, SignerIdentity
 from .certs import CertificateInfo, CertificateInput, certificate_info, certificate_pem, load_certificate
 from .certs import public_key as certificate_public_key
 from .sm2 import SM2_SIGNATURE_OID, Sm2PrivateKey, Sm2PublicKey, sm2_raw_to_der
@@ -77,7 +77,7 @@ def _default_algorithm(key: PrivateKey) -> SignatureAlgorithm:
     return SignatureAlgorithm.SM2_SM3 if isinstance(key, Sm2PrivateKey) else SignatureAlgorithm.RSA_SHA1
 
 
-class SoftwareSigner:
+class SoftwareSigner(SignerIdentity):
     """A :class:`~cbec_declare.signing.base.Signer` over an in-memory RSA or SM2 private key.
 
     ``algorithm`` defaults from the key: RSA → ``rsa-sha1`` (the customs default), SM2 → ``sm2-sm3``.
@@ -117,18 +117,6 @@ class SoftwareSigner:
         self._key_name = self._info.key_name if key_name is None else key_name
 
     # -- Signer protocol -------------------------------------------------------------------------
-
-    @property
-    def algorithm(self) -> SignatureAlgorithm:
-        return self._algorithm
-
-    @property
-    def certificate(self) -> bytes:
-        return self._certificate
-
-    @property
-    def key_name(self) -> str:
-        return self._key_name
 
     def sign(self, data: bytes) -> bytes:
         """PKCS#1 v1.5 over SHA-1/SHA-256 of ``data`` (RSA), or raw ``r‖s`` over SM3(Z‖data) (SM2)."""
