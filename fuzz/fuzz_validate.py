@@ -1,0 +1,23 @@
+"""atheris harness for cbec_declare.validation.validate (bytes in).
+
+Run it through the runner, which seeds it from the corpus: ``python fuzz/run.py --target validate --seconds 600``
+(see fuzz/README.md). Any exception that is not a CbecError is a crash.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import atheris  # type: ignore[import-untyped]
+
+with atheris.instrument_imports(include=["cbec_declare"]):
+    import targets
+
+
+def test_one_input(data: bytes) -> None:
+    targets.run_target("validate", data)
+
+
+if __name__ == "__main__":
+    atheris.Setup(sys.argv, test_one_input)
+    atheris.Fuzz()
