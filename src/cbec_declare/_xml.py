@@ -69,9 +69,21 @@ def _prolog_doctype(raw: bytes) -> int:
 _ENCODING_DECL = re.compile(rb"""^\s*<\?xml[^>]*encoding\s*=\s*["']([A-Za-z0-9._-]+)["']""")
 
 
+class _NothingResolver(etree.Resolver):
+    """Answers every external reference (DTD, parameter entity) with nothing.
+
+    libxml2 still opens an external DTD or parameter entity from a local file for a document in an
+    encoding the prolog check cannot read (UTF-16/32), even with ``load_dtd=False``; this resolver makes
+    that open impossible. Such documents are refused afterwards anyway.
+    """
+
+    def resolve(self, url: str | None, pubid: str | None, context: object) -> object:  # type: ignore[override]
+        return self.resolve_string("", context)  # type: ignore[call-arg]
+
+
 def _parser() -> etree.XMLParser:
     # A new parser per call: lxml parsers are not thread-safe, and construction costs ~1 µs.
-    return etree.XMLParser(
+    parser = etree.XMLParser(
         resolve_entities=False,
         no_network=True,
         load_dtd=False,
@@ -80,6 +92,44 @@ def _parser() -> etree.XMLParser:
         remove_blank_text=False,
         collect_ids=False,
     )
+    parser.resolvers.add(_NothingResolver())
+    return parser
+
+
+#: encodings whose bytes the byte-level prolog check cannot read directly
+_WIDE_BOMS = (
+    (b"\x00\x00\xfe\xff", "utf-32-be"),
+    (b"\xff\xfe\x00\x00", "utf-32-le"),
+    (b"\xfe\xff", "utf-16-be"),
+    (b"\xff\xfe", "utf-16-le"),
+    (b"\x00\x00\x00<", "utf-32-be"),
+    (b"<\x00\x00\x00", "utf-32-le"),
+    (b"\x00<", "utf-16-be"),
+    (b"<\x00", "utf-16-le"),
+)
+_XINCLUDE = frozenset({"http://www.w3.org/2001/XInclude", "http://www.w3.org/2003/XInclude"})
+_ABSOLUTE_URI = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:[^\s{}]*")
+
+
+def _ascii_prolog(raw: bytes) -> bytes:
+    """The start of a UTF-16/32 document as UTF-8, so its prolog can be checked like any other."""
+    for mark, codec in _WIDE_BOMS:
+        if raw.startswith(mark):
+            return raw[:65536].decode(codec, errors="ignore").lstrip("\ufeff").encode("utf-8")
+    return raw
+
+
+def _check_namespaces(root: etree._Element, what: str) -> None:
+    """Refuse namespace URIs that C14N and QName cannot handle, and XInclude."""
+    for _, (prefix, uri) in etree.iterwalk(root, events=("start-ns",)):
+        if uri in _XINCLUDE:
+            raise UnsafeXmlError(f"{what} uses XInclude, which is never accepted", code="xml.unsafe.xinclude")
+        if uri and not _ABSOLUTE_URI.fullmatch(uri):
+            raise MalformedXmlError(
+                f"{what} declares the namespace {prefix or '(default)'} = {uri[:80]!r}, which is not an "
+                "absolute URI",
+                code="xml.namespace",
+            )
 
 
 def parse_untrusted(
@@ -111,7 +161,7 @@ def parse_untrusted(
         raise OversizedInputError(f"{what} is {len(raw)} bytes; the limit is {max_bytes}", size=len(raw))
     if not raw.strip():
         raise MalformedXmlError(f"{what} is empty", code="xml.empty")
-    doctype = _prolog_doctype(raw)
+    doctype = _prolog_doctype(_ascii_prolog(raw))
     if doctype >= 0:
         raise UnsafeXmlError(
             f"{what} carries a DTD (<!DOCTYPE at byte {doctype}), which is never accepted", offset=doctype
@@ -129,7 +179,9 @@ def parse_untrusted(
     info = tree.docinfo
     if info.internalDTD is not None or info.externalDTD is not None or info.doctype:
         raise UnsafeXmlError(f"{what} carries a DTD, which is never accepted")
-    return tree.getroot()
+    root = tree.getroot()
+    _check_namespaces(root, what)
+    return root
 
 
 def local_name(element: etree._Element) -> str:

@@ -103,12 +103,6 @@ def test_dxp_wrap_unwrap(
         assert got.add_info.biz_keys == tuple(biz_keys.items())
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="envelope/dxp.py wrap: _escape() writes CR raw (XML reads it back as LF) and a BizKey name's TAB "
-    "and LF raw inside an attribute (attribute-value normalisation reads them back as spaces): such values "
-    "do not survive wrap→unwrap; write them as &#13; &#9; &#10; (or refuse them)",
-)
 def test_dxp_values_keep_carriage_returns_and_tabs() -> None:
     got = unwrap(
         wrap(b"<x/>", "A", "B", "CEB311Message", "id\rwith-cr", file_name="a\r\nb", biz_keys={"k\tey": "v"})

@@ -20,7 +20,7 @@ what each must answer. An expectation is one of
 * ``{"ok": true}`` — accepted (the positive controls: ``valid-*`` files);
 * ``{"typed": true}`` — returns, or raises a CbecError (any); nothing else;
 
-plus ``"xfail": "<what is wrong, where>"`` when the library does not (yet) do what is expected.
+(a case the library once failed is kept as a regression case).
 
 Files may hold the placeholders :data:`CANARY_FILE` (a ``file:`` URL) and :data:`CANARY_URL` (an
 ``http://127.0.0.1`` URL); the tests replace them, in the file's ``template`` encoding, with a canary
@@ -442,12 +442,6 @@ def xml_refusal(error: str, code: str, ack: str = "S01") -> dict[str, dict[str, 
     return out
 
 
-def xfail(expectations: dict[str, dict[str, Any]], reason: str, *entries: str) -> dict[str, dict[str, Any]]:
-    for entry in entries:
-        expectations[entry] = {**expectations[entry], "xfail": reason}
-    return expectations
-
-
 @attrs.frozen
 class Item:
     name: str
@@ -459,34 +453,6 @@ class Item:
 
 
 # --------------------------------------------------------------------------- the corpus
-
-XXE_XFAIL = (
-    "_xml.parse_untrusted: the DOCTYPE of a document that is not in an ASCII-compatible encoding (UTF-16/32) "
-    "is refused only after libxml2 has parsed it, and libxml2 then loads an external DTD or an external "
-    "parameter entity from a local file despite load_dtd=False and resolve_entities=False: the canary is "
-    "opened and read (file:///dev/stdin makes the parser block). Fix: give the parser an etree.Resolver "
-    "that answers every URL with resolve_string('')"
-)
-XINCLUDE_XFAIL = (
-    "_xml.parse_untrusted leaves XInclude elements in the tree (never processed, but not refused as the "
-    "error tree's UnsafeXmlError promises): <mo> readers skip them and deliver the receipt"
-)
-INT_XFAIL = (
-    "messages/reader.py _scalar: int(text) raises ValueError for '+-1' and for more than 4300 digits "
-    "(sys.int_info.str_digits_check_threshold); it is not caught, so the caller gets a bare ValueError"
-)
-MO_INT_XFAIL = (
-    "transport/mo/xml.py _scalar: an INT field accepts any finite Decimal, so '1E+5000' becomes a "
-    "5001-digit int (and '1E+100000000' keeps a CPU busy for hours): no bound on the exponent"
-)
-MO_DEC_XFAIL = (
-    "transport/mo/xml.py _scalar: a DECIMAL field accepts exponents ('1E+400'), unlike the CEB reader; "
-    "format(value, 'f') of such a value later builds a string of that many digits"
-)
-JSON_DEPTH_XFAIL = (
-    "json.loads raises RecursionError (not ValueError) on ~1000 nested arrays; {where} catches only "
-    "ValueError, so the caller gets a bare RecursionError"
-)
 
 
 def xml_items() -> Iterator[Item]:
@@ -571,14 +537,14 @@ def xml_items() -> Iterator[Item]:
         "xml-param-entity-file-utf16.xml",
         pe_file.encode("utf-16"),
         "an external parameter entity naming a local file, in UTF-16",
-        xfail(xml_refusal("UnsafeXmlError", "xml.unsafe"), XXE_XFAIL, *XML_ENTRIES),
+        xml_refusal("UnsafeXmlError", "xml.unsafe"),
         template="utf-16",
     )
     yield Item(
         "xml-dtd-external-file-utf16.xml",
         f'<?xml version="1.0" encoding="UTF-16"?><!DOCTYPE r SYSTEM "{CANARY_FILE}"><r/>'.encode("utf-16"),
         "an external DTD naming a local file, in UTF-16",
-        xfail(xml_refusal("UnsafeXmlError", "xml.unsafe"), XXE_XFAIL, *XML_ENTRIES),
+        xml_refusal("UnsafeXmlError", "xml.unsafe"),
         template="utf-16",
     )
     yield Item(
@@ -615,15 +581,7 @@ def xml_items() -> Iterator[Item]:
         "xml-xinclude-ceb.xml",
         xinclude,
         "an XInclude of the canary inside a CEB312 receipt",
-        xfail(
-            feeds,
-            XINCLUDE_XFAIL,
-            "parse_untrusted",
-            "envelope.unwrap",
-            "envelope.parse_dxp_reply",
-            "signing.verify",
-            "validation.validate",
-        ),
+        feeds,
         template="utf-8",
     )
     mo_xinclude = mo_result().replace(
@@ -641,7 +599,7 @@ def xml_items() -> Iterator[Item]:
         "xml-xinclude-mo.xml",
         mo_xinclude,
         "an XInclude of the canary inside a <mo> RESULT receipt",
-        xfail(feeds, XINCLUDE_XFAIL, *feeds),
+        feeds,
         template="utf-8",
     )
     yield Item(
@@ -748,13 +706,13 @@ def ceb_items() -> Iterator[Item]:
         "ceb816-gnum-two-signs.xml",
         ceb816("+-1"),
         "a CEB816 tax receipt whose gnum is '+-1'",
-        xfail(dict(bad_gnum), INT_XFAIL, *bad_gnum),
+        dict(bad_gnum),
     )
     yield Item(
         "ceb816-gnum-5000-digits.xml",
         ceb816("9" * 5000),
         "a CEB816 tax receipt whose gnum has 5000 digits",
-        xfail(dict(bad_gnum), INT_XFAIL, *bad_gnum),
+        dict(bad_gnum),
     )
     unexpected = {
         "messages.parse": raises("UnexpectedDocumentError", "xml.unexpected"),
@@ -865,13 +823,13 @@ def mo_items() -> Iterator[Item]:
         "mo-int-exponent.xml",
         MO_IMPORTORDER.format(goods_order="1E+5000", price="3.3").encode(),
         "an IMPORTORDER whose goodsOrder is 1E+5000",
-        xfail(dict(number), MO_INT_XFAIL, *number),
+        dict(number),
     )
     yield Item(
         "mo-decimal-exponent.xml",
         MO_IMPORTORDER.format(goods_order="1", price="1E+400").encode(),
         "an IMPORTORDER whose unitPrice is 1E+400",
-        xfail(dict(number), MO_DEC_XFAIL, *number),
+        dict(number),
     )
     yield Item(
         "mo-bad-number.xml",
@@ -1225,7 +1183,7 @@ def push_items() -> Iterator[Item]:
         "push-ceb816-gnum-two-signs.txt",
         form(push_form(ceb816("+-1"))),
         "a genuine push (right key, right digest) of a CEB816 whose gnum is '+-1'",
-        xfail(crash, INT_XFAIL, "push.handle", "push.wsgi"),
+        crash,
     )
 
 
@@ -1246,22 +1204,13 @@ def openreq_items() -> Iterator[Item]:
         "openreq-deep-nesting.txt",
         b"openReq=" + b"[" * 2000 + b"]" * 2000,
         "2000 nested JSON arrays (4 kB, under the 16 kB body limit)",
-        xfail(
-            answer("20002"),
-            JSON_DEPTH_XFAIL.format(where="pay179/openreq.py parse_open_req"),
-            "pay179.handle_body",
-        ),
+        answer("20002"),
     )
     yield Item(
         "openreq-service-time-5000-digits.txt",
         form({"openReq": open_req(service_time="9" * 5000)}),
         "serviceTime as a string of 5000 digits",
-        xfail(
-            answer("20003"),
-            "pay179/openreq.py _service_time: int(value) of a digit string longer than 4300 characters "
-            "raises ValueError, which handle_body does not catch",
-            "pay179.handle_body",
-        ),
+        answer("20003"),
     )
     yield Item(
         "openreq-session-with-quote.txt",
@@ -1294,11 +1243,7 @@ def reply179_items() -> Iterator[Item]:
         "reply179-deep-nesting.json",
         b"[" * 3000 + b"]" * 3000,
         "3000 nested JSON arrays",
-        xfail(
-            dict(unreadable),
-            JSON_DEPTH_XFAIL.format(where="pay179/upload.py parse_reply"),
-            "pay179.parse_reply",
-        ),
+        dict(unreadable),
     )
 
 
@@ -1364,22 +1309,13 @@ def payload_items() -> Iterator[Item]:
         "payload-invalid-utf8.json",
         good.encode().replace("麦卢卡".encode(), b"\xff\xfe\xfd"),
         "bytes that are not UTF-8",
-        xfail(
-            payload("SignatureStructureError", "verify.payload"),
-            "signing/pay179.py verify_payload: bytes are decoded with .decode('utf-8') outside any try, so "
-            "invalid UTF-8 escapes as a bare UnicodeDecodeError",
-            "signing.verify_payload",
-        ),
+        payload("SignatureStructureError", "verify.payload"),
     )
     yield Item(
         "payload-deep-nesting.json",
         ('{"sessionID":' + "[" * 3000 + "]" * 3000 + "}").encode(),
         "3000 nested arrays as a member value",
-        xfail(
-            payload("SignatureStructureError", "verify.payload.json"),
-            JSON_DEPTH_XFAIL.format(where="signing/_jsonspan.py object_members (raw_decode)"),
-            "signing.verify_payload",
-        ),
+        payload("SignatureStructureError", "verify.payload.json"),
     )
 
 
@@ -1414,11 +1350,7 @@ def transfer_items() -> Iterator[Item]:
         "transfer-deep-json.txt",
         ("[" * 3000 + "]" * 3000).encode(),
         "3000 nested JSON arrays as a transferDeclare answer",
-        xfail(
-            dict(refused_reply),
-            JSON_DEPTH_XFAIL.format(where="transport/node.py parse_transfer_reply"),
-            "node.parse_transfer_reply",
-        ),
+        dict(refused_reply),
     )
     yield Item(
         "transfer-mo-dtd.txt",
@@ -1530,20 +1462,7 @@ def valid_items() -> Iterator[Item]:
     )
 
 
-C14N_XFAIL = (
-    'a namespace declared with a relative URI (xmlns:x="relative") is accepted by parse_untrusted, '
-    "but libxml2's C14N refuses it: etree.C14NError escapes from {where}. Fix: refuse relative "
-    "namespace URIs in _xml.parse_untrusted (MalformedXmlError), and map C14NError at each c14n call"
-)
 TYPED: dict[str, Any] = {"typed": True}
-
-
-NAMESPACE_XFAIL = (
-    "a namespace URI holding '}' (xmlns=\"}\") gets through _xml.parse_untrusted when a later relative "
-    "namespace only draws a warning (libxml2's error for the first is then not raised by lxml); the tag "
-    "'{}}DxpMsgSv' then makes etree.QName() raise ValueError in WHERE. Fix: in parse_untrusted, refuse "
-    "namespace declarations that are not absolute URIs or hold '{', '}' or spaces (walk the start-ns events)"
-)
 
 
 def regression_items() -> Iterator[Item]:
@@ -1557,13 +1476,7 @@ def regression_items() -> Iterator[Item]:
         "fuzz-namespace-brace.xml",
         brace,
         "the minimized fuzz_unwrap crash: a default namespace '}' followed by a relative one",
-        xfail(
-            feeds,
-            NAMESPACE_XFAIL.replace(
-                "WHERE", "unwrap, parse_dxp_reply, parse_mo, extract_return, validate and more"
-            ),
-            *(entry for entry in feeds if entry not in ("messages.parse", "cli.receipt")),
-        ),
+        feeds,
     )
     signed = signed_ceb311()
     cert = bytearray(keys().signer_cert)
@@ -1579,17 +1492,10 @@ def regression_items() -> Iterator[Item]:
         "fuzz-certificate-bad-public-key.xml",
         broken,
         "the minimized fuzz_verify crash: a KeyInfo certificate that parses but whose public key does not",
-        xfail(
-            {
-                "signing.verify": raises("CertificateNotTrusted", "verify.certificate.unreadable"),
-                "cli.verify": {"exit": 1, "code": "verify.certificate"},
-            },
-            "signing/certs.py _key_kind: cert.public_key() raises ValueError for a malformed "
-            "SubjectPublicKeyInfo; it is not mapped to KeyMaterialError, so verify() (and certificate_info, "
-            "verify_payload) let a bare ValueError out. Fix: catch ValueError there and raise KeyMaterialError",
-            "signing.verify",
-            "cli.verify",
-        ),
+        {
+            "signing.verify": raises("CertificateNotTrusted", "verify.certificate.unreadable"),
+            "cli.verify": {"exit": 1, "code": "verify.certificate"},
+        },
     )
     cert = bytearray(keys().signer_cert)
     issuer = x509.load_der_x509_certificate(bytes(cert)).issuer.public_bytes()
@@ -1600,18 +1506,10 @@ def regression_items() -> Iterator[Item]:
         signed.replace(base64.b64encode(keys().signer_cert), base64.b64encode(bytes(cert))),
         "a correctly signed document whose KeyInfo certificate has a malformed issuer name (fuzz_verify): "
         "the signature verifies, then reading the certificate's facts fails",
-        xfail(
-            {
-                "signing.verify": raises("CertificateNotTrusted", "verify.certificate"),
-                "cli.verify": {"exit": 1, "code": "verify.certificate"},
-            },
-            "signing/certs.py _info: cryptography parses names and extensions lazily, so cert.issuer (and "
-            "subject, extensions) can raise ValueError long after load_certificate() succeeded; verify() "
-            "(check_validity), certificate_info() and `cbec-declare cert` let it out. Fix: read every field "
-            "inside one try in _info and raise KeyMaterialError; map it to CertificateNotTrusted in verify",
-            "signing.verify",
-            "cli.verify",
-        ),
+        {
+            "signing.verify": raises("CertificateNotTrusted", "verify.certificate"),
+            "cli.verify": {"exit": 1, "code": "verify.certificate"},
+        },
     )
     cert = bytearray(keys().signer_cert)
     version = bytes(cert).index(b"\xa0\x03\x02\x01\x02")  # [0] EXPLICIT Version v3
@@ -1620,17 +1518,10 @@ def regression_items() -> Iterator[Item]:
         "fuzz-certificate-bad-version.xml",
         signed.replace(base64.b64encode(keys().signer_cert), base64.b64encode(bytes(cert))),
         "a signed document whose KeyInfo certificate says X.509 version 67 (fuzz_verify)",
-        xfail(
-            {
-                "signing.verify": raises("CertificateNotTrusted", "verify.certificate"),
-                "cli.verify": {"exit": 1, "code": "verify.certificate"},
-            },
-            "signing/certs.py parsed_certificate catches ValueError only, but cryptography raises "
-            "x509.InvalidVersion (not a ValueError) for an unknown version: it escapes from verify(), "
-            "load_certificate() and everything built on them. Fix: except (ValueError, x509.InvalidVersion)",
-            "signing.verify",
-            "cli.verify",
-        ),
+        {
+            "signing.verify": raises("CertificateNotTrusted", "verify.certificate"),
+            "cli.verify": {"exit": 1, "code": "verify.certificate"},
+        },
     )
     signed = signed_ceb311()
     relative = signed.replace(b"<ceb:CEB311Message ", b'<ceb:CEB311Message xmlns:x="relative" ', 1)
@@ -1638,12 +1529,7 @@ def regression_items() -> Iterator[Item]:
         "fuzz-c14n-relative-namespace-signed.xml",
         relative,
         'a signed CEB311 whose root also declares xmlns:x="relative" (fuzz_verify)',
-        xfail(
-            {"signing.verify": raises("CbecError", ""), "cli.verify": {"exit": 1}},
-            C14N_XFAIL.format(where="signing/verify.py _signed_info_c14n"),
-            "signing.verify",
-            "cli.verify",
-        ),
+        {"signing.verify": raises("CbecError", ""), "cli.verify": {"exit": 1}},
     )
     base = ceb311()
     end = base.index(b"</ceb:CEB311Message>")
@@ -1657,17 +1543,11 @@ def regression_items() -> Iterator[Item]:
         "fuzz-c14n-relative-namespace-extend.xml",
         extend,
         "a CEB311 whose ExtendMessage/Message holds an element declaring a relative namespace URI",
-        xfail(
-            {
-                "messages.parse": raises("CbecError", ""),
-                "validation.validate": TYPED,
-                "cli.validate": {"exit": 1},
-            },
-            C14N_XFAIL.format(where="messages/reader.py _fragment"),
-            "messages.parse",
-            "validation.validate",
-            "cli.validate",
-        ),
+        {
+            "messages.parse": raises("CbecError", ""),
+            "validation.validate": TYPED,
+            "cli.validate": {"exit": 1},
+        },
     )
     mo = (
         b'<?xml version="1.0" encoding="UTF-8"?><mo version="1.0.0" xmlns:x="relative"><head>'
@@ -1684,7 +1564,7 @@ def regression_items() -> Iterator[Item]:
         "fuzz-c14n-relative-namespace-mo.xml",
         mo,
         "a <mo> of a business type without a model (read as MoGeneric) declaring a relative namespace URI",
-        xfail(feeds, C14N_XFAIL.format(where="transport/mo/xml.py parse_mo (MoGeneric body)"), *feeds),
+        feeds,
     )
     yield Item(
         "fuzz-c14n-relative-namespace-unsigned.xml",
@@ -1692,11 +1572,7 @@ def regression_items() -> Iterator[Item]:
         b"<msgType></msgType><dataDigest></dataDigest><sendCode></sendCode></ws:receive></soapenv:Body>"
         b"</soapenv:Envelope>",
         "the minimized fuzz_verify crash: signing an unsigned document with relative namespace URIs",
-        xfail(
-            {"signing.sign": raises("SigningError", "sign.")},
-            C14N_XFAIL.format(where="signing/xmldsig.py sign"),
-            "signing.sign",
-        ),
+        {"signing.sign": raises("SigningError", "sign.")},
     )
 
 

@@ -13,10 +13,6 @@ from cbec_declare.cli import main
 from hostile import make_corpus
 
 DEEP = "[" * 3000 + "]" * 3000
-DEPTH_XFAIL = (
-    "json.loads raises RecursionError on deeply nested JSON; {where} catches only JSONDecodeError, so the "
-    "command dies with a traceback instead of exit 2"
-)
 
 
 def _run(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str]:
@@ -25,7 +21,6 @@ def _run(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str]
     return code, out + err
 
 
-@pytest.mark.xfail(strict=True, reason=DEPTH_XFAIL.format(where="cli/push.py read_form"))
 def test_push_decode_refuses_deeply_nested_json(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     form = tmp_path / "push.json"
     form.write_text('{"content": ' + DEEP + "}", encoding="utf-8")
@@ -49,7 +44,6 @@ def test_push_decode_refuses_deeply_nested_json(tmp_path: Path, capsys: pytest.C
     assert "push.json" in text
 
 
-@pytest.mark.xfail(strict=True, reason=DEPTH_XFAIL.format(where="cli/_common.py load_json"))
 def test_build_refuses_deeply_nested_json(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     source = tmp_path / "order.json"
     source.write_text(DEEP, encoding="utf-8")

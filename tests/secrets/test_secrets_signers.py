@@ -216,14 +216,6 @@ def test_eport_card_client(audit: Any, tmp_path: Path) -> None:
     failing(audit, "eport pin and pin_env", lambda: EportClientSigner(fake.url, pin=k.card_pin, pin_env="X"))
 
 
-UTF8_XFAIL = (
-    "signing/config.py load_signer, pay179/cli.py load_config and _toml.load_toml (serve, build): a config file that is not "
-    "UTF-8 raises ConfigError inside the `except UnicodeDecodeError` block, so the new error's __context__ "
-    "is the UnicodeDecodeError, whose .object (and args/repr) is the whole file, PIN and password included. "
-    "Fix: note exc.start, leave the except block, then raise (no context), in one shared TOML reader"
-)
-
-
 def _read_with(reader: str, path: Path) -> object:
     if reader == "load_signer":
         return load_signer(path)
@@ -237,7 +229,6 @@ def _read_with(reader: str, path: Path) -> object:
 
 
 @pytest.mark.parametrize("reader", ["load_signer", "pay179.load_config", "_toml.load_toml"])
-@pytest.mark.xfail(strict=True, reason=UTF8_XFAIL)
 def test_a_config_that_is_not_utf8_keeps_its_secrets(reader: str, tmp_path: Path) -> None:
     k = support.known()
     audit = support.Collector()

@@ -10,6 +10,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, NoReturn
 
+from .._json import loads_untrusted
 from .._toml import load_toml
 from ..errors import CbecError, ConfigError
 
@@ -58,7 +59,7 @@ def read_input(name: str, *, max_bytes: int = 64 * 1024 * 1024) -> bytes:
 def load_json(name: str) -> Any:
     raw = read_input(name)
     try:
-        return json.loads(raw.decode("utf-8-sig"), parse_float=Decimal)
+        return loads_untrusted(raw.decode("utf-8-sig"), parse_float=Decimal)
     except UnicodeDecodeError as exc:
         raise ConfigError(f"{name} is not UTF-8: byte {exc.start}", code="cli.json", field=name) from exc
     except json.JSONDecodeError as exc:

@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from .._json import loads_untrusted
 from ..errors import ConfigError, KeyMaterialError
 from ..transport import decode_push, load_aes_key, load_rsa_public_key
 from ._common import EXIT_INVALID, EXIT_OK, emit_json, read_input
@@ -23,7 +24,7 @@ def read_form(name: str) -> dict[str, str] | bytes:
     if not text.startswith(b"{"):
         return raw.strip()
     try:
-        fields = json.loads(text.decode("utf-8"))
+        fields = loads_untrusted(text.decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise ConfigError(f"{name} starts like JSON but is not: {exc}", code="cli.form", field=name) from None
     if not isinstance(fields, dict) or not all(isinstance(v, str) for v in fields.values()):

@@ -47,10 +47,24 @@ _NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
 
 def _escape(value: str) -> str:
-    return value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    # CR as a character reference, or a parser reads it back as LF.
+    return value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("\r", "&#13;")
+
+
+def _escape_attribute(value: str) -> str:
+    # In an attribute, a literal TAB or LF is normalised to a space by every parser: write references.
+    return _escape(value).replace('"', "&quot;").replace("\t", "&#9;").replace("\n", "&#10;")
 
 
 def _text(value: str, field: str, low: int, high: int) -> str:
+    return _escape(_checked(value, field, low, high))
+
+
+def _attribute(value: str, field: str, low: int, high: int) -> str:
+    return _escape_attribute(_checked(value, field, low, high))
+
+
+def _checked(value: str, field: str, low: int, high: int) -> str:
     if not isinstance(value, str):
         raise EnvelopeError(f"must be text, got {type(value).__name__}", code="envelope.value", field=field)
     if not low <= len(value) <= high:
@@ -64,7 +78,7 @@ def _text(value: str, field: str, low: int, high: int) -> str:
             code="envelope.character",
             field=field,
         )
-    return _escape(value)
+    return value
 
 
 def _message_type(signed_xml: bytes) -> str:
@@ -167,7 +181,7 @@ def _add_info(p: str, file_name: str | None, ic_card: str | None, biz_keys: Mapp
                 field="AddInfo/BizKey",
             )
         keys = "".join(
-            f'<{p}Key name="{_text(name, "AddInfo/BizKey/Key/@name", 1, 32).replace(chr(34), "&quot;")}">'
+            f'<{p}Key name="{_attribute(name, "AddInfo/BizKey/Key/@name", 1, 32)}">'
             f"{_text(value, f'AddInfo/BizKey/Key[{name}]', 1, 64)}</{p}Key>"
             for name, value in biz_keys.items()
         )

@@ -10,6 +10,7 @@ naming the element path.
 
 from __future__ import annotations
 
+import re
 from typing import Any, TypeVar
 
 from lxml import etree
@@ -26,6 +27,7 @@ T = TypeVar("T")
 
 MESSAGE_CLASSES: dict[str, type[Any]] = {**DECLARATION_MESSAGES, **RECEIPT_MESSAGES}
 _ACCEPTED_NS = (CEB_NS, None)
+_INT_TEXT = re.compile(r"[+-]?[0-9]{1,18}")
 
 
 def _split(tag: Any) -> tuple[str | None, str]:
@@ -53,8 +55,9 @@ def _scalar(element: etree._Element, spec: FieldSpec, path: str) -> Any:
             return to_decimal(text, spec)
         if kind is Kind.INT:
             stripped = text.strip()
-            if not stripped.lstrip("+-").isdigit() or not stripped.isascii():
-                raise _unexpected(f"{text!r} is not a whole number", path, spec.zh)
+            # xs:int fits in 10 digits; the bound also keeps int() away from huge inputs.
+            if not _INT_TEXT.fullmatch(stripped):
+                raise _unexpected(f"{text[:40]!r} is not a whole number of at most 18 digits", path, spec.zh)
             return int(stripped)
         return parse_stamp(text.strip(), kind, spec)
     except ModelError as exc:

@@ -151,7 +151,7 @@ def _conv_text(spec: FieldSpec) -> Callable[[Any], Any]:
     return convert
 
 
-_DECIMAL_TEXT = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)")
+_DECIMAL_TEXT = re.compile(r"[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)")
 
 
 def to_decimal(value: Any, spec: FieldSpec) -> Decimal:
@@ -191,7 +191,7 @@ def _conv_decimal(spec: FieldSpec) -> Callable[[Any], Any]:
     return convert
 
 
-_INT_TEXT = re.compile(r"[+-]?\d+")
+_INT_TEXT = re.compile(r"[+-]?[0-9]{1,18}")
 
 
 def _conv_int(spec: FieldSpec) -> Callable[[Any], Any]:

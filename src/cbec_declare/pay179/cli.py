@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import json
 import logging
-import sys
 from collections.abc import Mapping
 from datetime import datetime
 from pathlib import Path
 from urllib.parse import parse_qs
 
+from .._toml import load_toml
 from ..errors import CbecError, ConfigError
 from ..signing.certs import CertificateInput, certificate_info, load_certificate
 from ..signing.pay179 import verify_payload
@@ -24,11 +24,6 @@ from .models import UploadOutcome
 from .server import Pay179Server
 from .service import OnOutcome, Pay179Service
 from .source import PaymentDataSource, PaymentLookup
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover - Python 3.10
-    import tomli as tomllib  # type: ignore[import-not-found, unused-ignore]
 
 __all__ = ["certificates_in", "load_config", "serve", "upload_again", "verify_payload_file"]
 
@@ -41,14 +36,7 @@ _MAX_PAYLOAD_BYTES = 1024 * 1024  # an upload is at most ~20 kB (two 8000-charac
 def load_config(path: str | Path, *, section: str = "pay179") -> Pay179Config:
     """Read ``[section]`` of a TOML file; relative paths in it resolve against the file's folder."""
     path = Path(path)
-    try:
-        document = tomllib.loads(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise ConfigError(
-            f"cannot read {path}: {exc.strerror}", code="config.file", field=str(path)
-        ) from None
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{path} is not valid TOML: {exc}", code="config.toml", field=str(path)) from None
+    document = load_toml(path)
     table = document.get(section)
     if not isinstance(table, Mapping):
         raise ConfigError(f"{path} has no [{section}] table", code="config.pay179.missing", field=section)

@@ -19,6 +19,7 @@ import time
 from typing import Any
 from urllib.parse import parse_qs
 
+from .._json import loads_untrusted
 from ..errors import ModelError
 from .models import OpenRequest
 
@@ -93,7 +94,7 @@ def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
 
 
 def _loads(text: str) -> Any:
-    return json.loads(text, object_pairs_hook=_no_duplicates)
+    return loads_untrusted(text, object_pairs_hook=_no_duplicates)
 
 
 def parse_open_req(text: str) -> OpenRequest:
@@ -179,7 +180,8 @@ def _service_time(value: Any) -> int:
             code="pay179.openreq.type",
             field="serviceTime",
         )
-    if isinstance(value, str) and (not value.isascii() or not value.isdigit()):
+    # 13 digits is the ms clock until the year 2286; more would only make int() slow (or raise past 4300).
+    if isinstance(value, str) and (not value.isascii() or not value.isdigit() or len(value) > 15):
         raise _bad(
             "serviceTime must be digits (ms since the epoch)",
             answer=ANSWER_BAD_FIELD,

@@ -10,7 +10,6 @@ as a reused sessionID).
 
 from __future__ import annotations
 
-import json
 import logging
 import threading
 from typing import Any
@@ -19,6 +18,7 @@ from urllib.parse import urlencode
 import attrs
 import requests
 
+from .._json import loads_untrusted
 from ..errors import RemoteRejected, TransportError
 from ..transport.http import check_status, post
 from ..transport.retry import RetryPolicy, clamp_timeout
@@ -65,7 +65,7 @@ def parse_reply(body: bytes) -> UploadReply:
     """
     try:
         text = body.decode("utf-8-sig")
-        data = json.loads(text)
+        data = loads_untrusted(text)
     except (UnicodeDecodeError, ValueError):
         raise _unreadable("not JSON", body) from None
     if not isinstance(data, dict):

@@ -41,7 +41,6 @@ from __future__ import annotations
 
 import math
 import re
-import sys
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from types import MappingProxyType
@@ -49,6 +48,7 @@ from typing import Any, ClassVar
 
 import attrs
 
+from .._toml import load_toml
 from ..codes import SpecVersion
 from ..envelope import IMPORT_RECEIVER
 from ..errors import ConfigError
@@ -378,17 +378,6 @@ class SandboxConfig:
     @classmethod
     def from_toml(cls, path: Path | str, *, section: str = "sandbox") -> SandboxConfig:
         """Read the ``[sandbox]`` table (or ``section``) of a TOML file; an absent table is the default."""
-        if sys.version_info >= (3, 11):
-            import tomllib
-        else:  # pragma: no cover - Python 3.10
-            import tomli as tomllib  # type: ignore[import-not-found, unused-ignore]
         file = Path(path)
-        try:
-            document = tomllib.loads(file.read_text(encoding="utf-8"))
-        except FileNotFoundError as exc:
-            raise ConfigError(f"config file not found: {file}", code="config.file", field=str(file)) from exc
-        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-            raise ConfigError(
-                f"{file} is not valid TOML: {exc}", code="config.toml", field=str(file)
-            ) from exc
+        document = load_toml(file)
         return cls.from_mapping(document.get(section, {}), base_dir=file.parent)

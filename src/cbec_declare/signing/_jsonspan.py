@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from .._json import raw_decode_untrusted
 from ..errors import SignatureStructureError
 
 __all__ = ["Member", "object_members"]
@@ -55,7 +56,7 @@ def object_members(text: str) -> dict[str, Member]:
         if not text.startswith('"', index):
             raise _fail("expected a member name", index)
         try:
-            key, index = _DECODER.raw_decode(text, index)
+            key, index = raw_decode_untrusted(_DECODER, text, index)
         except json.JSONDecodeError as exc:
             raise _fail(exc.msg, exc.pos) from None
         index = _skip(text, index)
@@ -63,7 +64,7 @@ def object_members(text: str) -> dict[str, Member]:
             raise _fail("expected ':'", index)
         start = _skip(text, index + 1)
         try:
-            value, end = _DECODER.raw_decode(text, start)
+            value, end = raw_decode_untrusted(_DECODER, text, start)
         except json.JSONDecodeError as exc:
             raise _fail(exc.msg, exc.pos) from None
         if key in members:

@@ -147,7 +147,7 @@ def parsed_certificate(der: bytes) -> x509.Certificate:
     """DER → cryptography certificate (cached: a verifier sees the same few certificates often)."""
     try:
         return x509.load_der_x509_certificate(der)
-    except ValueError as exc:
+    except (ValueError, x509.InvalidVersion) as exc:  # InvalidVersion is not a ValueError
         raise KeyMaterialError(
             f"certificate is not valid X.509 DER ({len(der)} bytes): {exc}",
             code="sign.key.certificate.der",
@@ -168,6 +168,15 @@ def certificate_info(data: CertificateInput) -> CertificateInfo:
 def _info(der: bytes) -> CertificateInfo:
     cert = parsed_certificate(der)
     algorithm, size = _key_kind(der)
+    # cryptography reads names, validity and keys lazily: a malformed field raises only when it is read.
+    try:
+        return _facts(der, cert, algorithm, size)
+    except ValueError as exc:
+        problem = str(exc)[:200]
+    raise KeyMaterialError(f"certificate has a malformed field: {problem}", code="sign.key.certificate.field")
+
+
+def _facts(der: bytes, cert: x509.Certificate, algorithm: str, size: int) -> CertificateInfo:
     oid = cert.signature_algorithm_oid.dotted_string
     return CertificateInfo(
         der=der,
@@ -200,6 +209,14 @@ def _spki(der: bytes) -> bytes:
 
 
 def _key_kind(der: bytes) -> tuple[str, int]:
+    try:
+        return _read_key_kind(der)
+    except ValueError as exc:  # a malformed SubjectPublicKeyInfo is found only when the key is read
+        problem = str(exc)[:200]
+    raise KeyMaterialError(f"certificate public key is malformed: {problem}", code="sign.key.certificate.key")
+
+
+def _read_key_kind(der: bytes) -> tuple[str, int]:
     cert = parsed_certificate(der)
     oid = cert.public_key_algorithm_oid.dotted_string
     if oid == "1.2.840.113549.1.1.1":

@@ -40,18 +40,13 @@ from __future__ import annotations
 import importlib
 import logging
 import os
-import sys
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, Final
 
+from .._toml import load_toml
 from ..errors import ConfigError
 from .base import Signer
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover - Python 3.10
-    import tomli as tomllib  # type: ignore[import-not-found, unused-ignore]
 
 __all__ = [
     "SIGNER_TYPES",
@@ -182,14 +177,7 @@ def load_signer(
     """Read ``section`` (dotted for nested tables, e.g. ``"customs.signer"``) of a TOML file and
     build its signer; relative paths in it resolve against the file's folder."""
     path = Path(path)
-    try:
-        document = tomllib.loads(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise ConfigError(
-            f"cannot read {path}: {exc.strerror}", code="config.file", field=str(path)
-        ) from None
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{path} is not valid TOML: {exc}", code="config.toml", field=str(path)) from None
+    document = load_toml(path)
     table: Any = document
     for part in section.split("."):
         if not isinstance(table, Mapping) or part not in table:

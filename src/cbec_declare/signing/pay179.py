@@ -305,11 +305,21 @@ def verify_payload(
     :class:`~cbec_declare.errors.CertificateNotTrusted` and
     :class:`~cbec_declare.errors.SignatureMismatch`.
     """
-    text = (
-        pay_ex_info_str.decode("utf-8")
-        if isinstance(pay_ex_info_str, (bytes, bytearray))
-        else pay_ex_info_str
-    )
+    if isinstance(pay_ex_info_str, (bytes, bytearray)):
+        try:
+            text = bytes(pay_ex_info_str).decode("utf-8")
+        except UnicodeDecodeError as exc:
+            position = exc.start
+        else:
+            position = -1
+        if position >= 0:
+            raise SignatureStructureError(
+                f"payExInfoStr is not UTF-8 (byte {position}) (reason: encoding)",
+                code="verify.payload.encoding",
+                reason="encoding",
+            )
+    else:
+        text = pay_ex_info_str
     members = object_members(text)
     missing = [key for key in _REQUIRED if key not in members]
     if missing:

@@ -17,7 +17,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
-from ..errors import CbecError, CertificateNotTrusted
+from ..errors import CbecError, CertificateNotTrusted, KeyMaterialError
 from .certs import CertificateInput, certificate_info, load_certificate, parsed_certificate, public_key
 from .sm2 import SM2_SIGNATURE_OID, Sm2PublicKey, sm2_der_to_raw
 
@@ -34,8 +34,18 @@ _RSA_CERT_HASHES: Final[dict[str, hashes.HashAlgorithm]] = {
 
 
 def check_validity(der: bytes, now: datetime, *, role: str = "certificate") -> None:
-    """Raise :class:`CertificateNotTrusted` unless ``now`` lies within the validity period."""
-    info = certificate_info(der)
+    """Raise :class:`CertificateNotTrusted` unless ``now`` lies within the validity period (or the
+    certificate cannot even be read)."""
+    try:
+        info = certificate_info(der)
+    except KeyMaterialError as exc:
+        problem = exc.message
+    else:
+        problem = ""
+    if problem:
+        raise CertificateNotTrusted(
+            f"the {role} cannot be read: {problem}", code="verify.certificate.unreadable", reason="unreadable"
+        )
     moment = now if now.tzinfo is not None else now.replace(tzinfo=timezone.utc)
     if moment < info.not_before:
         raise CertificateNotTrusted(

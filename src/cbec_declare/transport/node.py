@@ -39,7 +39,6 @@ de-duplicates and delivers them exactly like HTTP pushes.
 
 from __future__ import annotations
 
-import json
 import logging
 import re
 from types import TracebackType
@@ -49,6 +48,7 @@ from urllib.parse import quote
 import attrs
 import requests
 
+from .._json import loads_untrusted
 from ..envelope import unwrap
 from ..errors import CbecError, ConfigError, RemoteRejected
 from .http import check_status, post
@@ -245,7 +245,7 @@ def parse_transfer_reply(text: str) -> TransferReply:
     """
     stripped = text.strip()
     try:
-        reply = _from_json(json.loads(stripped))
+        reply = _from_json(loads_untrusted(stripped))
     except ValueError:
         reply = None
     if reply is not None:
@@ -259,7 +259,7 @@ def parse_transfer_reply(text: str) -> TransferReply:
     xml: str | None = None
     if quoted is not None:
         try:
-            xml = json.loads(f'"{quoted.group(1)}"')
+            xml = loads_untrusted(f'"{quoted.group(1)}"')
         except ValueError:
             xml = quoted.group(1)
     return TransferReply("true" in stripped.lower(), xml, () if xml else (stripped[:200],))

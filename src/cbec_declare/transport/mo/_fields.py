@@ -17,6 +17,7 @@ naming the element path, raised before anything is sent.
 from __future__ import annotations
 
 import enum
+import re
 from collections.abc import Callable, Iterable
 from datetime import datetime
 from decimal import Decimal
@@ -137,6 +138,10 @@ def _conv_decimal(spec: MoField) -> Callable[[Any], Any]:
     return convert
 
 
+_INT_TEXT = re.compile(r"[+-]?[0-9]{1,18}")
+_INT_LIMIT = Decimal(10) ** 18
+
+
 def _conv_int(spec: MoField) -> Callable[[Any], Any]:
     def convert(value: Any) -> int | None:
         if value is None:
@@ -145,9 +150,15 @@ def _conv_int(spec: MoField) -> Callable[[Any], Any]:
             raise _fail(spec.element, spec.zh, "expects a whole number, got a bool")
         if isinstance(value, int):
             return value
-        if isinstance(value, Decimal) and value == value.to_integral_value():
+        # Bounded: int() of a Decimal like 1E+1000000 or of a 5000-digit string takes seconds to hours.
+        if (
+            isinstance(value, Decimal)
+            and value.is_finite()
+            and abs(value) < _INT_LIMIT
+            and value == value.to_integral_value()
+        ):
             return int(value)
-        if isinstance(value, str) and value.strip().lstrip("+-").isdigit() and value.isascii():
+        if isinstance(value, str) and _INT_TEXT.fullmatch(value.strip()):
             return int(value.strip())
         raise _fail(spec.element, spec.zh, f"expects a whole number, got {value!r}")
 

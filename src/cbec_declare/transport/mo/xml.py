@@ -18,6 +18,7 @@ error naming the path.
 from __future__ import annotations
 
 import logging
+import re
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any, TypeVar
@@ -145,6 +146,10 @@ def _unexpected(message: str, path: str, zh: str | None = None) -> UnexpectedDoc
     return UnexpectedDocumentError(message, code="xml.unexpected.mo", field=path, zh=zh)
 
 
+_INT_TEXT = re.compile(r"[+-]?[0-9]{1,18}")
+_DECIMAL_TEXT = re.compile(r"[+-]?([0-9]{1,40}(\.[0-9]{0,20})?|\.[0-9]{1,20})")
+
+
 def _scalar(node: etree._Element, spec: MoField, path: str) -> Any:
     if any(isinstance(child.tag, str) for child in node):
         raise _unexpected("holds elements where text is expected", path, spec.zh)
@@ -160,17 +165,18 @@ def _scalar(node: etree._Element, spec: MoField, path: str) -> Any:
             return datetime.strptime(stripped, spec.fmt)
         except ValueError as exc:
             raise _unexpected(f"{stripped!r} does not match the format {spec.fmt!r}", path, spec.zh) from exc
-    try:
-        number = Decimal(stripped)
-    except InvalidOperation as exc:
-        raise _unexpected(f"{stripped!r} is not a number", path, spec.zh) from exc
-    if not number.is_finite():
-        raise _unexpected(f"{stripped!r} is not a finite number", path, spec.zh)
+    # Plain digits only, as xs:decimal writes them: an exponent (1E+1000000) would make int() and even
+    # repr() of the value take hours.
     if spec.kind is MoKind.INT:
-        if number != number.to_integral_value():
-            raise _unexpected(f"{stripped!r} is not a whole number", path, spec.zh)
-        return int(number)
-    return number
+        if not _INT_TEXT.fullmatch(stripped):
+            raise _unexpected(f"{stripped[:40]!r} is not a whole number of at most 18 digits", path, spec.zh)
+        return int(stripped)
+    if not _DECIMAL_TEXT.fullmatch(stripped):
+        raise _unexpected(f"{stripped[:40]!r} is not a decimal number", path, spec.zh)
+    try:
+        return Decimal(stripped)
+    except InvalidOperation as exc:  # pragma: no cover - the pattern admits only valid literals
+        raise _unexpected(f"{stripped[:40]!r} is not a number", path, spec.zh) from exc
 
 
 def _skip(where: str, strict: bool, owner: str) -> None:
