@@ -45,7 +45,9 @@ class PipelineSettings:
       again after ``backoff × 2^(n-1)`` (capped), up to ``max_attempts`` times, then the document FAILS.
       (The transport clients also retry quickly inside one attempt.)
     * ``lease``: how long a worker owns a claimed document; a dead worker's documents come back after it.
-      It must outlast one step with the transport's quick retries (their deadline is 60 s by default).
+      A worker checks, before each send, that the document is still as it claimed it, so a claim that
+      outlasts its lease never sends twice; size the lease to outlast a worker's claim (its batch of
+      steps, each with the transport's quick retries) so that such stale work stays rare.
     * ``signature_profile``: a name from :data:`cbec_declare.signing.PROFILES` (None = the signer's default).
     * ``ceb_flag``: the ``jkfSign/cebFlag`` of the <mo> messages ("02": the enterprise sends the CEB itself).
     """

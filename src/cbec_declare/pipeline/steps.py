@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import re
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from ..envelope import wrap
@@ -32,6 +32,7 @@ from .states import (
     State,
     Transition,
     ValidationFailed,
+    next_state,
 )
 
 if TYPE_CHECKING:
@@ -76,8 +77,47 @@ def perform(pipeline: Pipeline, records: Sequence[DocumentRecord]) -> None:
 
 
 def _last_message(pipeline: Pipeline, document_id: int, channel: str) -> StoredMessage | None:
-    sent = [m for m in pipeline.ledger.messages(document_id) if m.direction == "out" and m.channel == channel]
-    return sent[-1] if sent else None
+    """The message the document's last *applied* SendStarted on ``channel`` put on its way.
+
+    Not simply the newest stored message: a worker whose claim went stale may have stored a message
+    whose SendStarted was refused; that one was never sent and must never be.
+    """
+    started = [
+        h.message_id
+        for h in pipeline.ledger.history(document_id)
+        if h.event == f"{channel}_send" and h.applied and h.message_id is not None
+    ]
+    if not started:
+        return None
+    return next((m for m in pipeline.ledger.messages(document_id) if m.id == started[-1]), None)
+
+
+def _unchanged_since(seen: DocumentRecord, event: SendStarted) -> Callable[[DocumentRecord], Transition]:
+    """Start a send only if the document is as this worker read it when it claimed it.
+
+    A worker works through its claim one document after another; if that outlasts the lease, another
+    worker may claim and send a document meanwhile. Without this check the first would then send a
+    second message (a new CopMsgId: a second declaration).
+    """
+
+    def decide(current: DocumentRecord) -> Transition:
+        if current.state is not seen.state or current.updated_at != seen.updated_at:
+            return Transition(
+                state=current.state,
+                customs_status=current.customs_status,
+                customs_rank=current.customs_rank,
+                applied=False,
+                reason=f"{event.channel} send not started: the document changed since it was claimed",
+            )
+        return next_state(
+            current.state,
+            event,
+            customs_status=current.customs_status,
+            customs_rank=current.customs_rank,
+            platform_step=current.platform_step,
+        )
+
+    return decide
 
 
 def _send_failed(pipeline: Pipeline, record: DocumentRecord, channel: str, exc: CbecError) -> None:
@@ -124,8 +164,13 @@ def _start_platform(pipeline: Pipeline, record: DocumentRecord) -> None:
         document_ids=[record.id],
         now=pipeline.clock(),
     )
+    started = SendStarted(channel="platform")
     current, transition = pipeline.apply(
-        record.id, SendStarted(channel="platform"), name="platform_send", message_id=message_id
+        record.id,
+        started,
+        name="platform_send",
+        message_id=message_id,
+        decide=_unchanged_since(record, started),
     )
     if transition.applied and current.state is State.PLATFORM_SENDING:
         _send_platform(pipeline, current, data, msg_type)
@@ -217,8 +262,13 @@ def _declare(pipeline: Pipeline, kind: DocumentKind, records: list[DocumentRecor
     )
     started: list[DocumentRecord] = []
     for record in records:
+        started_event = SendStarted(channel="node")
         current, transition = pipeline.apply(
-            record.id, SendStarted(channel="node"), name="node_send", message_id=message_id
+            record.id,
+            started_event,
+            name="node_send",
+            message_id=message_id,
+            decide=_unchanged_since(record, started_event),
         )
         if transition.applied and current.state is State.NODE_SENDING:
             started.append(current)
