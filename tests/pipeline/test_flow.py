@@ -167,6 +167,9 @@ def test_an_invalid_document_is_not_sent(cbec_harness: Harness, cbec_factory) ->
         order, head=attrs.evolve(order.head, actual_paid=order.head.actual_paid + Decimal("1"))
     )
     [bad] = cbec_harness.submit([cbec_factory.payment_for(order), wrong][1:])
+    # The business rules run at submit: the document is stored, already INVALID, before any worker runs.
+    assert bad.created
+    assert cbec_harness.pipeline.get(bad.id).state is State.INVALID
     assert cbec_harness.drain(timeout=60)
     record = cbec_harness.pipeline.get(bad.id)
     assert record.state is State.INVALID

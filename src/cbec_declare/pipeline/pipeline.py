@@ -26,10 +26,11 @@ from ..errors import PipelineError
 from ..models import BaseTransfer, new_guid
 from ..signing.base import Signer
 from ..transport import NodeTransport, PlatformClient, ReceiptEvent
-from .documents import kind_of, load_document, new_document
-from .ledger import DocumentRecord, HistoryEntry, Ledger, StoredMessage, SubmitResult
+from ..validation import validate
+from .documents import kind_of, load_document, new_document, to_message
+from .ledger import DocumentRecord, HistoryEntry, Ledger, NewDocument, StoredMessage, SubmitResult
 from .settings import PipelineSettings
-from .states import DocumentKind, Event, State, Transition, next_state
+from .states import DocumentKind, Event, State, Transition, ValidationFailed, next_state
 
 __all__ = ["Pipeline", "StatusChange"]
 
@@ -184,9 +185,28 @@ class Pipeline:
         Idempotent: the same document again (same entity guid) is not queued twice; a *new* declaration
         (appType 1) of a business document the ledger already holds is refused with ``created=False``,
         because customs would reject it as a duplicate (e.g. -301010).
+
+        The business rules run here, once per document: a document that breaks one is stored (nothing is
+        lost) and goes straight to INVALID with the findings; it is never sent. The XSD is checked when
+        the message is built, before signing.
         """
-        new_docs = [new_document(d, platform_step=self._platform_step(kind_of(d).kind)) for d in documents]
-        return self.ledger.submit(new_docs)
+        docs = list(documents)
+        return self._store(
+            docs, [new_document(d, platform_step=self._platform_step(kind_of(d).kind)) for d in docs]
+        )
+
+    def _store(self, models: Sequence[Any], records: Sequence[NewDocument]) -> list[SubmitResult]:
+        problems = [self._rule_errors(model) for model in models]
+        results = self.ledger.submit(records)
+        for result, errors in zip(results, problems, strict=True):
+            if result.created and errors:
+                self.apply(result.id, ValidationFailed(reasons=errors), name="invalid")
+        return results
+
+    def _rule_errors(self, document: Any) -> tuple[str, ...]:
+        message = to_message(kind_of(document).kind, [document], self.base_transfer)
+        report = validate(message, version=self.settings.spec_version, xsd=False)
+        return tuple(str(finding) for finding in report.errors)
 
     def _follow_up(self, document_id: int, app_type: str, document: Any | None) -> SubmitResult:
         record = self.ledger.get(document_id)
@@ -211,7 +231,7 @@ class Pipeline:
                 f"got {doc.business_key!r}",
                 code="pipeline.follow_up",
             )
-        return self.ledger.submit([doc])[0]
+        return self._store([changed], [doc])[0]
 
     def modify(self, document_id: int, document: Any) -> SubmitResult:
         """Declare a change (appType 2 变更) of a declared document; a new entity guid, same business key."""
