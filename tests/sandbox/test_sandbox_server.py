@@ -119,3 +119,29 @@ def test_url_needs_a_running_server() -> None:
     server.start()
     assert server.start() is server  # starting twice is harmless
     server.stop()
+
+
+def _large(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+    start_response("200 OK", [("Content-Type", "application/octet-stream")])
+    return [b"x" * (8 << 20)]
+
+
+def test_a_client_hanging_up_mid_answer_is_not_a_traceback(
+    capsys: pytest.CaptureFixture[str], caplog: pytest.LogCaptureFixture
+) -> None:
+    import socket
+    import struct
+
+    caplog.set_level("DEBUG", logger="cbec_declare.sandbox")
+    with LocalServer(_large, faults=Faults(Fault.delay(0.3))) as server:
+        host, port = server.url.removeprefix("http://").split(":")
+        client = socket.create_connection((host, int(port.rstrip("/"))), timeout=10)
+        client.sendall(b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\n\r\nx")
+        # SO_LINGER 0: close() sends a reset, so the server's write of the answer fails.
+        client.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        client.close()
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and not any("went away" in r.message for r in caplog.records):
+            time.sleep(0.05)
+    assert any("went away" in r.message for r in caplog.records)
+    assert "Traceback" not in capsys.readouterr().err
