@@ -281,3 +281,32 @@ def test_with_every_fault_at_once_every_document_settles_on_both_sides() -> None
     assert stats.messages["node"] - stats.duplicate_deliveries.get("node", 0) == 20
     assert stats.rejections["business"] > 0
     assert {"push.duplicate", "push.reorder", "push.fail", "node.drop", "node.timeout"} <= set(stats.faults)
+
+
+@pytest.mark.parametrize("concurrency", [1, 4])
+def test_push_concurrency_bounds_the_deliveries_in_flight(concurrency: int) -> None:
+    import threading
+
+    lock = threading.Lock()
+    in_flight, most = 0, 0
+
+    def slow_receiver(environ: dict[str, object], start_response: Callable[..., object]) -> list[bytes]:
+        nonlocal in_flight, most
+        with lock:
+            in_flight += 1
+            most = max(most, in_flight)
+        time.sleep(0.2)
+        with lock:
+            in_flight -= 1
+        start_response("200 OK", [("Content-Type", "text/plain")])
+        return [b"OK"]
+
+    config = fast(push=PushConfig(concurrency=concurrency))
+    with LocalServer(slow_receiver) as receiver, Sandbox(config) as sandbox:
+        sandbox.register_receiver(receiver.url + "/receipts")
+        batch = orders(4)
+        for order in batch.orders:  # four messages, two receipts each, all due within milliseconds
+            send_node(sandbox.credentials, signed(attrs.evolve(batch, orders=(order,))))
+        assert sandbox.wait_idle(30)
+        assert sandbox.stats().receipts_pushed == 8
+    assert most == 1 if concurrency == 1 else 2 <= most <= concurrency

@@ -194,7 +194,8 @@ def ack_ok(reply: HttpReply) -> bool:
 
 
 class PushDispatcher:
-    """One thread delivering pushes in due-time order; a failed delivery comes back with back-off.
+    """``config.concurrency`` threads delivering pushes in due-time order; a failed delivery comes back
+    with back-off.
 
     ``deliver(push) -> bool`` makes one attempt; ``delivered(push)`` runs after a success. After
     ``config.attempts`` failed attempts a push is abandoned: logged at ERROR and counted.
@@ -216,7 +217,7 @@ class PushDispatcher:
         self._cond = threading.Condition()
         self._busy = 0
         self._stopping = False
-        self._thread: threading.Thread | None = None
+        self._threads: list[threading.Thread] = []
 
     @property
     def pending(self) -> int:
@@ -231,18 +232,24 @@ class PushDispatcher:
             self._cond.notify_all()
 
     def start(self) -> None:
-        """Start the delivery thread."""
+        """Start the delivery threads."""
         self._stopping = False
-        self._thread = threading.Thread(target=self._run, name="cbec-sandbox-push", daemon=True)
-        self._thread.start()
+        self._threads = [
+            threading.Thread(target=self._run, name=f"cbec-sandbox-push-{n}", daemon=True)
+            for n in range(self._config.concurrency)
+        ]
+        for thread in self._threads:
+            thread.start()
 
     def stop(self) -> int:
-        """Stop after the delivery in progress (bounded by the push timeout); return how many were left."""
+        """Stop after the deliveries in progress (bounded by the push timeout); return how many were left."""
         with self._cond:
             self._stopping = True
             self._cond.notify_all()
-        if self._thread is not None:
-            self._thread.join(timeout=self._config.timeout + 5)
+        deadline = time.monotonic() + self._config.timeout + 5
+        for thread in self._threads:
+            thread.join(timeout=max(deadline - time.monotonic(), 0.0))
+        self._threads = []
         with self._cond:
             left = len(self._heap)
             self._heap.clear()

@@ -316,6 +316,9 @@ class PushConfig:
     max_backoff: float = attrs.field(default=60.0, validator=_non_negative)
     #: pending pushes above which the node answers 系统流控 instead of taking new messages
     max_pending: int = attrs.field(default=100_000, validator=_count(1, 10_000_000))
+    #: delivery threads; with more than one, pushes due at the same moment may arrive in any order
+    #: (as from customs), so the default 1 keeps a seeded run's delivery order reproducible
+    concurrency: int = attrs.field(default=1, validator=_count(1, 64))
 
 
 def _spec_version(value: Any) -> str:
