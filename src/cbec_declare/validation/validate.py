@@ -19,6 +19,7 @@ The XSD part costs what lxml's ``XMLSchema.validate`` costs plus one parse; rule
 
 from __future__ import annotations
 
+import copy
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -84,13 +85,14 @@ _PLACEHOLDER_SIGNATURE = (
     '<ds:DigestMethod Algorithm="http://www.w3.org/2000/09/xmldsig#sha1"/><ds:DigestValue>AA==</ds:DigestValue>'
     "</ds:Reference></ds:SignedInfo><ds:SignatureValue>AA==</ds:SignatureValue></ds:Signature>"
 )
+_PLACEHOLDER_ELEMENT = etree.fromstring(_PLACEHOLDER_SIGNATURE)
 
 
 def _model_tree(data: bytes, signature_required: bool) -> etree._Element:
     # Our own canonical bytes: trusted, so the plain parser is enough.
     root = etree.fromstring(data)
     if signature_required:
-        root.append(etree.fromstring(_PLACEHOLDER_SIGNATURE))
+        root.append(copy.deepcopy(_PLACEHOLDER_ELEMENT))  # a copy costs a third of a parse
     return root
 
 
