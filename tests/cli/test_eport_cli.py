@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import select
 import signal
 import socket
 import subprocess
@@ -20,33 +19,11 @@ from cbec_declare.cli import main
 from cbec_declare.errors import SigningError
 from cbec_declare.signing import EportClientSigner, SoftwareSigner, sign, verify
 from cbec_declare.testing.eport_fake import DEFAULT_CARD_PIN
+from cli.pipe_lines import DEADLINE, Lines
 from conftest import ROOT
 
 EXAMPLE = ROOT / "examples" / "orders.json"
 PIN = "31415926"
-DEADLINE = 30.0
-
-
-class Lines:
-    """Lines of a child's pipe, each read within a deadline (never blocks for longer)."""
-
-    def __init__(self, stream: object) -> None:
-        self._fd = stream.fileno()  # type: ignore[attr-defined]
-        self._buffer = b""
-        self.seen = b""
-
-    def next(self, timeout: float = DEADLINE) -> bytes:
-        deadline = time.monotonic() + timeout
-        while b"\n" not in self._buffer:
-            remaining = deadline - time.monotonic()
-            assert remaining > 0, f"no line within {timeout} s; got {self._buffer!r}"
-            if select.select([self._fd], [], [], remaining)[0]:
-                chunk = os.read(self._fd, 65536)
-                assert chunk, f"the stream closed; got {self._buffer!r}"
-                self._buffer += chunk
-                self.seen += chunk
-        line, _, self._buffer = self._buffer.partition(b"\n")
-        return line
 
 
 @pytest.fixture(scope="module")

@@ -6,7 +6,6 @@ import base64
 import json
 import logging
 import os
-import select
 import signal
 import socket
 import subprocess
@@ -26,33 +25,11 @@ from cbec_declare.errors import ConfigError
 from cbec_declare.sandbox import PlatformServer
 from cbec_declare.transport import generate_aes_key
 from cbec_declare.transport.receipts import ReceiptEvent
+from cli.pipe_lines import DEADLINE, Lines
 from conftest import SAMPLES
 
 RECEIPT = (SAMPLES / "ceb-2018-113" / "CEB622Message.xml").read_bytes()
 MO_RESULT = (SAMPLES / "hangzhou" / "mo_RESULT_receipt_failed.xml").read_bytes()
-DEADLINE = 30.0
-
-
-class Lines:
-    """Lines of a child's pipe, each read within a deadline (never blocks for longer)."""
-
-    def __init__(self, stream: object) -> None:
-        self._fd = stream.fileno()  # type: ignore[attr-defined]
-        self._buffer = b""
-        self.seen = b""
-
-    def next(self, timeout: float = DEADLINE) -> bytes:
-        deadline = time.monotonic() + timeout
-        while b"\n" not in self._buffer:
-            remaining = deadline - time.monotonic()
-            assert remaining > 0, f"no line within {timeout} s; got {self._buffer!r}"
-            if select.select([self._fd], [], [], remaining)[0]:
-                chunk = os.read(self._fd, 65536)
-                assert chunk, f"the stream closed; got {self._buffer!r}"
-                self._buffer += chunk
-                self.seen += chunk
-        line, _, self._buffer = self._buffer.partition(b"\n")
-        return line
 
 
 class Setup:
