@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import select
+import socket
 import time
 
 DEADLINE = 30.0
@@ -29,3 +30,15 @@ class Lines:
                 self.seen += chunk
         line, _, self._buffer = self._buffer.partition(b"\n")
         return line
+
+
+def wait_until_listening(port: int, timeout: float = DEADLINE) -> bool:
+    """Whether something accepts connections on 127.0.0.1:``port`` within ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=1):
+                return True
+        except OSError:
+            time.sleep(0.05)
+    return False

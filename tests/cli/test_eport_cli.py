@@ -9,7 +9,6 @@ import socket
 import subprocess
 import sys
 import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -19,7 +18,7 @@ from cbec_declare.cli import main
 from cbec_declare.errors import SigningError
 from cbec_declare.signing import EportClientSigner, SoftwareSigner, sign, verify
 from cbec_declare.testing.eport_fake import DEFAULT_CARD_PIN
-from cli.pipe_lines import DEADLINE, Lines
+from cli.pipe_lines import DEADLINE, Lines, wait_until_listening
 from conftest import ROOT
 
 EXAMPLE = ROOT / "examples" / "orders.json"
@@ -107,14 +106,7 @@ def test_a_key_and_certificate_in_process_stopped_by_ctrl_c(
     outcome: dict[str, object] = {}
 
     def client() -> None:
-        deadline = time.monotonic() + DEADLINE
-        while time.monotonic() < deadline:
-            try:
-                with socket.create_connection(("127.0.0.1", port), timeout=1):
-                    break
-            except OSError:
-                time.sleep(0.05)
-        else:
+        if not wait_until_listening(port):
             outcome["error"] = "the fake never listened"
             return  # main() is not serving: no signal to send
         try:

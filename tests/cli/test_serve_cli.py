@@ -11,7 +11,6 @@ import socket
 import subprocess
 import sys
 import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -25,7 +24,7 @@ from cbec_declare.errors import ConfigError
 from cbec_declare.sandbox import PlatformServer
 from cbec_declare.transport import generate_aes_key
 from cbec_declare.transport.receipts import ReceiptEvent
-from cli.pipe_lines import DEADLINE, Lines
+from cli.pipe_lines import DEADLINE, Lines, wait_until_listening
 from conftest import SAMPLES
 
 RECEIPT = (SAMPLES / "ceb-2018-113" / "CEB622Message.xml").read_bytes()
@@ -247,14 +246,7 @@ def test_serve_in_process_with_verify_false_is_loud(setup: Setup, capsys: pytest
     outcome: dict[str, Any] = {}
 
     def platform() -> None:
-        deadline = time.monotonic() + DEADLINE
-        while time.monotonic() < deadline:
-            try:
-                with socket.create_connection(("127.0.0.1", port), timeout=1):
-                    break
-            except OSError:
-                time.sleep(0.05)
-        else:
+        if not wait_until_listening(port):
             outcome["error"] = "the endpoint never listened"
             return  # main() is not serving: no signal to send
         try:
