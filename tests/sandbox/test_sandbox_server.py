@@ -145,3 +145,27 @@ def test_a_client_hanging_up_mid_answer_is_not_a_traceback(
             time.sleep(0.05)
     assert any("went away" in r.message for r in caplog.records)
     assert "Traceback" not in capsys.readouterr().err
+
+
+def _answer(text: bytes) -> Any:
+    def app(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        start_response("200 OK", [("Content-Type", "text/plain")])
+        return [text]
+
+    return app
+
+
+def test_a_stopped_local_server_serves_nothing_more() -> None:
+    """An in-process receipt endpoint restarted on its port (a harness stopped, another started) must
+    get the pushes: a client's kept-alive connection to the stopped one must not reach the old app."""
+    before = LocalServer(_answer(b"before"), record=False).start()
+    port = int(before.url.rsplit(":", 1)[1])
+    with requests.Session() as client:
+        assert client.post(before.url, data=b"x", timeout=5).content == b"before"
+        before.stop()
+        after = LocalServer(_answer(b"after"), port=port, record=False).start()
+        try:
+            answer = client.post(after.url, data=b"x", timeout=5).content
+        finally:
+            after.stop()
+    assert answer == b"after"

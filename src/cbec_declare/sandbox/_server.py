@@ -120,7 +120,28 @@ class _Server(ThreadingHTTPServer):
 
     def __init__(self, address: tuple[str, int], owner: LocalServer) -> None:
         self.owner = owner
+        self._connections: set[socket.socket] = set()
+        self._connections_lock = threading.Lock()
         super().__init__(address, _Handler)
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        with self._connections_lock:
+            self._connections.add(request)
+        super().process_request(request, client_address)
+
+    def shutdown_request(self, request: Any) -> None:
+        with self._connections_lock:
+            self._connections.discard(request)
+        super().shutdown_request(request)
+
+    def close_connections(self) -> None:
+        """End every kept-alive connection: a stopped server must not go on answering through them (a
+        new server on the same port would never see that client's requests)."""
+        with self._connections_lock:
+            connections = list(self._connections)
+        for connection in connections:
+            with contextlib.suppress(OSError):
+                connection.shutdown(socket.SHUT_RDWR)
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         # A client that hangs up mid-answer (a timeout, a fault test, a killed worker) is normal here;
@@ -175,6 +196,9 @@ class _Handler(BaseHTTPRequestHandler):
             body,
             (str(self.client_address[0]), int(self.client_address[1])),
         )
+        if owner.stopping.is_set():  # read while the server stopped: no answer from a stopped app
+            self.close_connection = True
+            return
         owner._record(request)
         fault = owner.faults.next(request)
         if fault is not None and not self._apply(fault, owner):
@@ -329,6 +353,7 @@ class LocalServer:
         self.stopping.set()  # wake delayed and hanging handlers first
         server.shutdown()
         server.server_close()
+        server.close_connections()
         if thread is not None:
             thread.join(timeout=5)
         self._server = self._thread = None
