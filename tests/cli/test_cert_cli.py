@@ -123,7 +123,7 @@ def test_the_certificate_of_a_configured_signer(
     [
         (["cert", "JUNK"], 1, "JUNK: certificate is neither DER, PEM nor base64"),
         (["cert", "/nonexistent.pem"], 2, "no such file"),
-        (["cert", "--signer", "/nonexistent.toml"], 2, "cannot read /nonexistent.toml"),
+        (["cert", "--signer", "/nonexistent.toml"], 2, "config file not found: /nonexistent.toml"),
     ],
 )
 def test_errors(

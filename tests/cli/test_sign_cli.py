@@ -263,7 +263,7 @@ def test_the_key_password_never_shows(
             2,
             "--key /nonexistent.key: no such file",
         ),
-        (["UNSIGNED", "--signer", "/nonexistent.toml"], 2, "cannot read /nonexistent.toml"),
+        (["UNSIGNED", "--signer", "/nonexistent.toml"], 2, "config file not found: /nonexistent.toml"),
         (["/nonexistent.xml", "RSA"], 2, "no such file: /nonexistent.xml"),
     ],
 )
