@@ -1,7 +1,8 @@
 """Scale-out throughput: declarations/s with 1, 2 and 4 worker processes on PostgreSQL, and 1 on SQLite.
 
     python benchmarks/scale_postgres.py                      # 100 sales = 400 documents per run
-    python benchmarks/scale_postgres.py --sales 200 --rounds 3 --workers 1 2 4 8
+    python benchmarks/scale_postgres.py --sales 200 --rounds 5 --workers 1 2 4 8 --scenario node
+    python benchmarks/scale_postgres.py --push-concurrency 1    # receipts pushed one at a time
     python benchmarks/scale_postgres.py --pg-url postgresql://bench@db.internal/postgres
 
 Each run is the real thing, end to end: a fresh ledger (a new database on the PostgreSQL server — a
@@ -9,8 +10,11 @@ throw-away local cluster with PostgreSQL's durable defaults, fsync and synchrono
 SQLite file, synchronous=FULL), a fresh sandbox in its own process (platform, exchange node, customs),
 the same documents (same seed: orders, payments, waybills, inventories), and K worker processes
 (``tests/pipeline/pg_worker.py``: 4 threads each, production lease) that start claiming together. Each
-worker serves the 2.1 receipt endpoint; the sandbox pushes to one URL, a round-robin load balancer in this
-process, as the platform pushes to one URL in production.
+worker serves the 2.1 receipt endpoint; the sandbox pushes (from ``--push-concurrency`` threads) to one URL,
+a round-robin load balancer in this process, as the platform pushes to one URL in production.
+
+Two scenarios: ``full`` (orders and inventories through the platform, 2.2, first) and ``node`` (every
+document straight to the exchange node, 2.3: the sending path alone).
 
 The sandbox runs with a tiny ``time_scale`` (receipt delays of milliseconds), so what is measured is the
 pipeline — build, validate, sign, store, send, apply receipts — not simulated customs latency. Two clocks,
@@ -19,8 +23,10 @@ both started when the workers are told to go:
 * declared: every document accepted by the exchange node (DECLARED or beyond) — declarations/s;
 * final: every document in its final customs state (all receipts applied) — completions/s.
 
-Never run in CI. The figures depend on the machine's cores: the workers, the sandbox and PostgreSQL share
-them (the count is printed).
+Besides the rates, each configuration's cost per document: CPU of the worker processes, of the throw-away
+PostgreSQL server and of the whole machine, and PostgreSQL transactions; these do not depend on how many
+cores the machine has, the rates do (workers, sandbox and PostgreSQL share them; the count is printed).
+Never run in CI.
 """
 
 from __future__ import annotations
@@ -41,6 +47,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
+
+import attrs
 
 from cbec_declare.pipeline import Pipeline, PipelineSettings, State, open_ledger
 from cbec_declare.sandbox.credentials import SandboxCredentials
@@ -133,12 +141,15 @@ def _wait_line(process: subprocess.Popen[bytes], expected: bytes, timeout: float
 
 
 @contextmanager
-def sandbox_process(folder: Path, receiver: str) -> Iterator[tuple[SandboxCredentials, list[str]]]:
+def sandbox_process(
+    folder: Path, receiver: str, push_concurrency: int
+) -> Iterator[tuple[SandboxCredentials, list[str]]]:
     """A sandbox in its own process; yields its credentials and (after it stopped) its final stats."""
-    path = folder / "sandbox-credentials.json"
+    path, config = folder / "sandbox-credentials.json", folder / "sandbox.toml"
+    config.write_text(f"[sandbox.push]\nconcurrency = {push_concurrency}\n", encoding="utf-8")
     process = subprocess.Popen(
-        [sys.executable, "-m", "cbec_declare.sandbox.cli", "--credentials", str(path), "--receiver", receiver,
-         "--time-scale", str(TIME_SCALE), "--seed", "1"],
+        [sys.executable, "-m", "cbec_declare.sandbox.cli", "--config", str(config), "--credentials", str(path),
+         "--receiver", receiver, "--time-scale", str(TIME_SCALE), "--seed", "1"],
         stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
     )  # fmt: skip
     deadline = time.monotonic() + STARTUP
@@ -183,14 +194,88 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
+# ----------------------------------------------------------------------------------- CPU accounting
+
+_TICK = os.sysconf("SC_CLK_TCK")
+
+
+def _stat(pid: int) -> list[str]:
+    """The fields of /proc/PID/stat after the command name (field 3, the state, is index 0)."""
+    text = Path(f"/proc/{pid}/stat").read_text()
+    return text[text.rindex(")") + 2 :].split()
+
+
+def cpu_seconds(pid: int, *, children: bool = False) -> float:
+    """User + system CPU of a process (and of its reaped children)."""
+    try:
+        fields = _stat(pid)
+    except (OSError, ValueError):
+        return 0.0
+    ticks = int(fields[11]) + int(fields[12]) + ((int(fields[13]) + int(fields[14])) if children else 0)
+    return ticks / _TICK
+
+
+def postgres_cpu(postmaster: int | None) -> float | None:
+    """Every CPU second the server spent: the postmaster, its reaped backends, and the live ones."""
+    if postmaster is None:
+        return None
+    total = cpu_seconds(postmaster, children=True)
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if int(_stat(int(entry.name))[1]) == postmaster:
+                    total += cpu_seconds(int(entry.name))
+            except (OSError, ValueError, IndexError):
+                continue
+    return total
+
+
+def machine_busy() -> float:
+    """CPU seconds the whole machine spent busy since boot (every core, every process)."""
+    ticks = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:9]]
+    idle, iowait = ticks[3], ticks[4]  # user nice system idle iowait irq softirq steal
+    return (sum(ticks) - idle - iowait) / _TICK
+
+
+@attrs.frozen
+class Run:
+    declared: float  # seconds until every document was declared
+    final: float  # seconds until every document was final
+    retries: int  # failed attempts the workers logged and retried
+    worker_cpu: float  # CPU seconds of the worker processes, go → final
+    database_cpu: float | None  # CPU seconds of PostgreSQL (None: SQLite, or a server elsewhere)
+    machine_cpu: float  # CPU seconds of the whole machine (workers, sandbox, database, this script)
+    transactions: int | None  # PostgreSQL transactions of the workers, go → stopped (None: SQLite)
+
+
+def transactions(ledger_url: str) -> int | None:
+    """Transactions committed or rolled back in the ledger's PostgreSQL database so far."""
+    if not ledger_url.startswith("postgresql:"):
+        return None
+    import psycopg
+
+    with psycopg.connect(ledger_url, autocommit=True, connect_timeout=10) as conn:
+        row = conn.execute(
+            "SELECT xact_commit + xact_rollback FROM pg_stat_database WHERE datname = current_database()"
+        ).fetchone()
+    return None if row is None else int(row[0])
+
+
 # ----------------------------------------------------------------------------------- one run
 
 
 def one_run(
-    label: str, ledger_url: str, workers: int, sales: int, folder: Path, *, platform_step: bool
-) -> tuple[float, float, int]:
-    """Seconds until every document is declared, until every one is final; and how many attempts of
-    the workers failed and were retried (their log lines: they explain a slow run)."""
+    label: str,
+    ledger_url: str,
+    workers: int,
+    sales: int,
+    folder: Path,
+    *,
+    platform_step: bool,
+    postmaster: int | None,
+    push_concurrency: int,
+) -> Run:
+    """One run, from "go" until every document is final (see :class:`Run`)."""
     folder.mkdir(parents=True)
     balancer = LoadBalancer()
     signer = throwaway_signer()
@@ -198,7 +283,7 @@ def one_run(
     key.write_bytes(signer.private_key_pem(None))  # type: ignore[attr-defined]
     cert.write_bytes(signer.certificate_pem())  # type: ignore[attr-defined]
     try:
-        with sandbox_process(folder, balancer.url) as (credentials, final_stats):
+        with sandbox_process(folder, balancer.url, push_concurrency) as (credentials, final_stats):
             ledger = open_ledger(ledger_url)
             submitter = Pipeline(
                 ledger,
@@ -223,6 +308,13 @@ def one_run(
             )
             balancer.backends = [port for _, port in processes]
             try:
+                polls = 0
+                before = transactions(ledger_url)
+                cpu = [
+                    sum(cpu_seconds(process.pid) for process, _ in processes),
+                    postgres_cpu(postmaster),
+                    machine_busy(),
+                ]
                 start = time.perf_counter()
                 for process, _ in processes:
                     assert process.stdin is not None
@@ -231,6 +323,7 @@ def one_run(
                 declared = final = None
                 while final is None and time.perf_counter() - start < RUN_LIMIT:
                     counts = ledger.counts()
+                    polls += 1
                     now = time.perf_counter() - start
                     if (
                         declared is None
@@ -239,6 +332,10 @@ def one_run(
                         declared = now
                     if sum(n for s, n in counts.items() if s.is_final) == total:
                         final = now
+                        worker_cpu = sum(cpu_seconds(process.pid) for process, _ in processes) - cpu[0]
+                        pg_end = postgres_cpu(postmaster)
+                        database_cpu = None if pg_end is None or cpu[1] is None else pg_end - cpu[1]
+                        machine_cpu = machine_busy() - cpu[2]
                     time.sleep(0.02)
                 released = ledger.counts()[State.RELEASED]
             finally:
@@ -246,14 +343,17 @@ def one_run(
                     process.terminate()
                 for process, _ in processes:
                     process.communicate(timeout=60)
-            ledger.close()
+            ledger.close()  # every session has ended: its statistics are in pg_stat_database
+            after = transactions(ledger_url)
+            # this script's polls (one transaction each, plus the last count and the reading itself)
+            txns = None if before is None or after is None else after - before - polls - 2
         if declared is None or final is None:
             raise RuntimeError(f"{label}: not finished within {RUN_LIMIT} s")
         twice = [line for line in final_stats if line.startswith("declared_twice:")]
         if released != total or twice != ["declared_twice: 0"]:
             raise RuntimeError(f"{label}: {released}/{total} released, {twice}")
         retries = sum(log.read_text(errors="replace").count("failed") for log in folder.glob("worker-*.log"))
-        return declared, final, retries
+        return Run(declared, final, retries, worker_cpu, database_cpu, machine_cpu, txns)
     finally:
         balancer.close()
 
@@ -262,8 +362,9 @@ def one_run(
 
 
 @contextmanager
-def postgres(url: str | None) -> Iterator[Any]:
-    """Yields ``new_database() -> URL``: on a throw-away cluster, or on the server ``url`` names."""
+def postgres(url: str | None) -> Iterator[tuple[Any, int | None]]:
+    """Yields ``new_database() -> URL`` (on a throw-away cluster, or on the server ``url`` names) and
+    the postmaster's pid (the throw-away cluster's only: its CPU is measured)."""
     import psycopg
     from psycopg import sql
 
@@ -288,8 +389,11 @@ def postgres(url: str | None) -> Iterator[Any]:
         # open_ledger takes postgresql:// URLs (a keyword DSN would be read as a SQLite file name)
         return urlsplit(url)._replace(path=f"/{name}").geturl()
 
+    postmaster = None
+    if cluster is not None:
+        postmaster = int((cluster.data / "postmaster.pid").read_text().split()[0])
     try:
-        yield new_database
+        yield new_database, postmaster
     finally:
         if cluster is not None:
             cluster.stop()
@@ -314,6 +418,9 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3, help="runs per configuration (the median is shown)")
     parser.add_argument("--scenario", choices=[*SCENARIOS, "both"], default="both")
     parser.add_argument(
+        "--push-concurrency", type=int, default=8, help="threads the sandbox pushes receipts with (default 8)"
+    )
+    parser.add_argument(
         "--pg-url", help="postgresql://… of a server to create databases on (default: a throw-away cluster)"
     )
     args = parser.parse_args()
@@ -321,45 +428,78 @@ def main() -> None:
     scenarios = list(SCENARIOS) if args.scenario == "both" else [args.scenario]
     cases = [(scenario, backend, workers) for scenario in scenarios
              for backend, workers in [("SQLite", 1)] + [("PostgreSQL", k) for k in args.workers]]  # fmt: skip
-    results: dict[tuple[str, str, int], list[tuple[float, float, int]]] = {case: [] for case in cases}
-    with tempfile.TemporaryDirectory(prefix="cbec-bench-scale-") as folder, postgres(args.pg_url) as new_db:
+    results: dict[tuple[str, str, int], list[Run]] = {case: [] for case in cases}
+    with (
+        tempfile.TemporaryDirectory(prefix="cbec-bench-scale-") as folder,
+        postgres(args.pg_url) as (new_db, postmaster),
+    ):
         for round_ in range(args.rounds):
             for scenario, backend, workers in cases:  # interleaved: drift hits every case alike
                 where = Path(folder) / f"{scenario}-{backend}-{workers}-{round_}"
                 url = new_db() if backend == "PostgreSQL" else f"sqlite:///{where}.sqlite3"
                 label = f"{scenario}: {backend} × {workers}"
-                run = one_run(label, url, workers, args.sales, where, platform_step=scenario == "full")
+                run = one_run(
+                    label, url, workers, args.sales, where,
+                    platform_step=scenario == "full", postmaster=postmaster if backend == "PostgreSQL" else None,
+                    push_concurrency=args.push_concurrency,
+                )  # fmt: skip
                 results[(scenario, backend, workers)].append(run)
-                print(f"  {label}: declared {run[0]:.2f} s, final {run[1]:.2f} s, {run[2]} retried attempts",
-                      file=sys.stderr, flush=True)  # fmt: skip
+                print(f"  {label}: {run}", file=sys.stderr, flush=True)
+    report(results, scenarios, args)
 
-    docs = 4 * args.sales
+
+def _medians(results: dict[tuple[str, str, int], list[Run]], scenario: str) -> dict[str, dict[str, Any]]:
+    """Per "backend × workers" of ``scenario``: the median of every field of its runs (None if any is)."""
+    out: dict[str, dict[str, Any]] = {}
+    for (name, backend, workers), runs in results.items():
+        if name == scenario:
+            out[f"{backend} × {workers}"] = {
+                field.name: None
+                if any(getattr(r, field.name) is None for r in runs)
+                else statistics.median(getattr(r, field.name) for r in runs)
+                for field in attrs.fields(Run)
+            }
+    return out
+
+
+def report(results: dict[tuple[str, str, int], list[Run]], scenarios: list[str], args: Any) -> None:
+    docs, base = 4 * args.sales, f"PostgreSQL × {args.workers[0]}"
     print(f"\nScale-out: {docs} documents ({args.sales} sales: order, payment, waybill, inventory) per run,"
           f" median of {args.rounds} run(s).")  # fmt: skip
     print(f"{os.cpu_count()} CPU(s), shared by the worker processes, the sandbox process and PostgreSQL.")
     print(f"Sandbox time_scale {TIME_SCALE}: simulated customs delays are milliseconds, so what is measured is"
           " the pipeline, not customs. PostgreSQL fsync on; SQLite synchronous=FULL.")  # fmt: skip
     print("declared: until every document was accepted by the exchange node; final: until every one was in")
-    print(
-        "its final customs state (the sandbox pushes receipts from ONE thread, one after another: above some"
-    )
-    print("rate that thread, not the workers, sets the 'final' pace). Each worker process runs 4 threads.")
-    base = args.workers[0]
+    print(f"its final customs state (receipts pushed by {args.push_concurrency} sandbox threads through a"
+          " round-robin balancer). Each worker process runs 4 threads.")  # fmt: skip
+    print(f"Ratios are to {base} of the same scenario; above 1: faster.")
     for scenario in scenarios:
+        medians = _medians(results, scenario)
+        first, final_base = medians[base]["declared"], medians[base]["final"]
         print(f"\n[{scenario}] {SCENARIOS[scenario]}")
-        print(f"{'ledger × worker processes':<28}{'declared s':>11}{'decl./s':>9}{'ratio':>8}"
-              f"{'final s':>10}{'final/s':>9}{'ratio':>8}{'retries':>9}")  # fmt: skip
-        medians = {
-            (backend, workers): tuple(statistics.median(r[i] for r in runs) for i in (0, 1, 2))
-            for (name, backend, workers), runs in results.items()
-            if name == scenario
-        }
-        base_declared, base_final, _ = medians[("PostgreSQL", base)]
-        for (backend, workers), (declared, final, retries) in medians.items():
-            print(f"{backend + ' × ' + str(workers):<28}{declared:>11.2f}{docs / declared:>9.1f}"
-                  f"{base_declared / declared:>7.2f}×{final:>10.2f}{docs / final:>9.1f}{base_final / final:>7.2f}×"
-                  f"{retries:>9.0f}")  # fmt: skip
-    print(f"\nratio: throughput relative to PostgreSQL × {base} (above 1: faster).")
+        print(f"{'scenario: ledger × workers':<30}{'declared s':>11}{'decl./s':>9}{'ratio':>8}"
+              f"{'final s':>9}{'final/s':>9}{'ratio':>8}")  # fmt: skip
+        for label, m in medians.items():
+            declared, final = m["declared"], m["final"]
+            print(f"{scenario + ': ' + label:<30}{declared:>11.2f}{docs / declared:>9.1f}{first / declared:>7.2f}×"
+                  f"{final:>9.2f}{docs / final:>9.1f}{final_base / final:>7.2f}×")  # fmt: skip
+    print("\nCost per document, go → final: CPU ms of the worker processes, of PostgreSQL and of the whole")
+    print(
+        "machine (sandbox and this script included); PostgreSQL transactions (reads included); attempts the"
+    )
+    print("workers logged as failed and retried (they explain a slow run).")
+    print(
+        f"{'scenario: ledger × workers':<30}{'worker ms':>10}{'db ms':>8}{'all ms':>8}{'txn':>7}{'retries':>9}"
+    )
+    for scenario in scenarios:
+        for label, m in _medians(results, scenario).items():
+            cells = [
+                "-" if m[name] is None else f"{1000 * m[name] / docs:.1f}"
+                for name in ("worker_cpu", "database_cpu", "machine_cpu")
+            ]
+            txn = "-" if m["transactions"] is None else f"{m['transactions'] / docs:.1f}"
+            print(f"{scenario + ': ' + label:<30}{cells[0]:>10}{cells[1]:>8}{cells[2]:>8}{txn:>7}"
+                  f"{m['retries']:>9.0f}")  # fmt: skip
 
 
 if __name__ == "__main__":

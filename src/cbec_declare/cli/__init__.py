@@ -10,7 +10,7 @@ from collections.abc import Iterator, Sequence
 from importlib.metadata import PackageNotFoundError, version
 
 from ..sandbox import cli as sandbox
-from . import build, cert, declare, demo, dxp, eport, pay179, push, receipt, serve, sign, validate
+from . import build, cert, declare, demo, dxp, eport, migrate, pay179, push, receipt, serve, sign, validate
 from ._common import EXIT_USAGE, run_guarded
 
 __all__ = ["main"]
@@ -49,6 +49,7 @@ def make_parser() -> argparse.ArgumentParser:
         push,
         serve,
         declare,
+        migrate,
         sandbox,
         pay179,
     ):
