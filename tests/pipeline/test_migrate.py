@@ -11,6 +11,7 @@ from __future__ import annotations
 import subprocess
 import sys
 from collections.abc import Iterator
+from contextlib import ExitStack
 from datetime import datetime, timedelta, timezone
 from itertools import count
 from pathlib import Path
@@ -31,7 +32,7 @@ from cbec_declare.testing.harness import company_for
 from pipeline._pg import PgCluster
 from pipeline.ledger_conformance import apply_event, new_doc, receipt
 from pipeline.test_ledger_postgres import cluster  # noqa: F401 - the session's throw-away server
-from pipeline.test_scale_postgres import deploy, free_port, pipeline_for, wait_until
+from pipeline.test_scale_postgres import closing, deploy, free_port, pipeline_for, wait_until  # noqa: F401
 
 pytestmark = pytest.mark.postgres
 
@@ -62,7 +63,11 @@ def snapshot(ledger: Ledger) -> dict[int, tuple[Any, ...]]:
 
 
 @pytest.mark.slow
-def test_sqlite_to_postgres_mid_stream_loses_nothing(pg_url: str, tmp_path: Path) -> None:
+def test_sqlite_to_postgres_mid_stream_loses_nothing(
+    pg_url: str,
+    tmp_path: Path,
+    closing: ExitStack,  # noqa: F811
+) -> None:
     port = free_port()
     config = SandboxConfig(
         seed=12,
@@ -74,7 +79,7 @@ def test_sqlite_to_postgres_mid_stream_loses_nothing(pg_url: str, tmp_path: Path
     )
     sqlite_url = f"sqlite:///{tmp_path / 'ledger.sqlite3'}"
     with Sandbox(config) as sandbox:
-        deployment, submitter = deploy(tmp_path, sqlite_url, sandbox)
+        deployment, submitter = deploy(tmp_path, sqlite_url, sandbox, closing)
         factory = DocumentFactory(seed=5, company=company_for(sandbox.credentials))
         ledger = submitter.ledger
 
