@@ -30,18 +30,23 @@ class SpecVersion(str, enum.Enum):
 
     @classmethod
     def coerce(cls, value: SpecVersion | str) -> SpecVersion:
-        from ..errors import ConfigError
-
         if isinstance(value, SpecVersion):
             return value
-        for member in cls:
-            if value in (member.value, member.name):
-                return member
+        # A dict lookup: iterating the enum costs microseconds, and every validation calls this.
+        member = _SPEC_VERSIONS.get(value) if isinstance(value, str) else None
+        if member is not None:
+            return member
+        from ..errors import ConfigError
+
         raise ConfigError(
             f"unknown spec version {value!r}; expected one of {', '.join(m.value for m in cls)}",
             code="config.version",
         )
 
+
+_SPEC_VERSIONS: dict[str, SpecVersion] = {
+    text: member for member in SpecVersion for text in (member.value, member.name)
+}
 
 class AppType(str, enum.Enum):
     """报送类型."""
