@@ -84,10 +84,13 @@ def cycling(items: Sequence[Any], fn: Callable[[Any], object]) -> Callable[[], o
     return lambda: fn(next(pool))
 
 
-def declare(message: Any, signer: SoftwareSigner) -> bytes:
-    """The pipeline's hot path for one message (pipeline/steps.py ``_declare``)."""
+def declare(message: Any, signer: SoftwareSigner, *, rules: bool = True) -> bytes:
+    """Everything the pipeline does to one message: build, validate (XSD and business rules), sign, wrap.
+
+    The pipeline splits it: the rules run once per document at submit, the rest in the send step
+    (pipeline/steps.py ``_declare``), which is ``rules=False`` here."""
     data = build(message)
-    report = validate(message, version=VERSION, built=data)
+    report = validate(message, version=VERSION, built=data, rules=rules)
     if not report.ok:
         raise AssertionError(report.errors)
     signed = sign_canonical(data, signer)
@@ -134,6 +137,9 @@ def rsa_section(
             f"ours: build+validate+sign+wrap, {t[:6]}": cycling(by_type[t], lambda m: declare(m, signer))
             for t in TYPES
         },
+        "ours: the send step alone (rules ran at submit), mix": cycling(
+            messages, lambda m: declare(m, signer, rules=False)
+        ),
         "  build (model → canonical bytes)": cycling(messages, build),
         "  validate (lxml XSD + rules, built=)": cycling(
             list(zip(messages, built, strict=True)), lambda p: validate(p[0], version=VERSION, built=p[1])
@@ -297,7 +303,12 @@ def verdicts(times: dict[str, float], context: dict[str, float], rows: list[Row]
           f"{'met' if ours / raw <= 1.6 else 'MISSED'}; the budget at 1.6× is {1.6 * raw * 1e6:.0f} µs, "
           f"ours is {ours * 1e6:.0f} µs")  # fmt: skip
     print(f"target 2: signxml+xmlschema stack / ours = {stack / ours:.2f}× (target ≥ 6×): "
-          f"{'met' if stack / ours >= 6 else 'MISSED'}")  # fmt: skip
+          f"{'met' if stack / ours >= 6 else 'MISSED'}; ours would have to be ≤ {stack / 6 * 1e6:.0f} µs ="
+          f" {stack / 6 / raw:.2f}× the raw sign (even ours = the raw sign alone would give"
+          f" {stack / raw:.2f}×)")  # fmt: skip
+    send = times["ours: the send step alone (rules ran at submit), mix"]
+    print(f"the pipeline's send step alone (build + XSD + sign + wrap; the rules ran once at submit):"
+          f" {send * 1e6:.0f} µs = {send / raw:.2f}× the raw sign")  # fmt: skip
     rows.append(
         Row(BENCH, "target: ours / raw RSA-2048 sign (≤ 1.6)", ours / raw, "×", ours / raw, "raw sign")
     )

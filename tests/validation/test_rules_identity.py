@@ -47,6 +47,8 @@ def test_valid_id_number_passes() -> None:
         ("１１０１０５１９４９１２３１００２X", "17 digits and a check character"),  # full-width digits
         ("110105194912310029", "check character is 9, but the first 17 digits give X"),
         (with_check("11010519491331002"), "not a real birth date"),
+        (with_check("11010520230229002"), "not a real birth date"),  # 2023 is no leap year
+        (with_check("11010500000101002"), "not a real birth date"),  # there is no year 0
         (with_check("11010520991231002"), "lies in the future"),
     ],
 )

@@ -93,9 +93,12 @@ def _message_type(signed_xml: bytes) -> str:
 
 
 def _creat_time(value: datetime | None) -> str:
-    moment = datetime.now(CHINA_TIME) if value is None else value
-    if moment.tzinfo is not None:
-        moment = moment.astimezone(CHINA_TIME)
+    if value is None:
+        moment = datetime.now(CHINA_TIME)
+    elif value.tzinfo is not None:
+        moment = value.astimezone(CHINA_TIME)
+    else:
+        moment = value
     return moment.strftime("%Y-%m-%dT%H:%M:%S")
 
 
@@ -152,19 +155,19 @@ def wrap(
         for i, r in enumerate(receivers)
     )
     kind = _message_type(payload) if msg_type is None else msg_type
-    parts = [
-        f'<?xml version="1.0" encoding="UTF-8"?><{p}DxpMsg{root_ns} ver="1.0"><{p}TransInfo>',
+    head = (
+        f'<?xml version="1.0" encoding="UTF-8"?><{p}DxpMsg{root_ns} ver="1.0"><{p}TransInfo>'
         f"<{p}CopMsgId>{_text(cop_msg_id or str(uuid.uuid4()).upper(), 'TransInfo/CopMsgId', 1, 255)}"
-        f"</{p}CopMsgId>",
-        f"<{p}SenderId>{_text(sender_id, 'TransInfo/SenderId', 1, 16)}</{p}SenderId>",
-        f"<{p}ReceiverIds>{receiver_xml}</{p}ReceiverIds>",
-        f"<{p}CreatTime>{_creat_time(creat_time)}</{p}CreatTime>",
-        f"<{p}MsgType>{_text(kind, 'TransInfo/MsgType', 0, 30)}</{p}MsgType>",
-        f"</{p}TransInfo><{p}Data>{base64.b64encode(payload).decode('ascii')}</{p}Data>",
-        _add_info(p, file_name, ic_card, biz_keys),
-        f"</{p}DxpMsg>",
-    ]
-    return "".join(parts).encode("utf-8")
+        f"</{p}CopMsgId>"
+        f"<{p}SenderId>{_text(sender_id, 'TransInfo/SenderId', 1, 16)}</{p}SenderId>"
+        f"<{p}ReceiverIds>{receiver_xml}</{p}ReceiverIds>"
+        f"<{p}CreatTime>{_creat_time(creat_time)}</{p}CreatTime>"
+        f"<{p}MsgType>{_text(kind, 'TransInfo/MsgType', 0, 30)}</{p}MsgType>"
+        f"</{p}TransInfo><{p}Data>"
+    )
+    tail = f"</{p}Data>{_add_info(p, file_name, ic_card, biz_keys)}</{p}DxpMsg>"
+    # Joined as bytes: the base64 payload (the bulk) is copied once, not decoded, joined and encoded.
+    return b"".join((head.encode("utf-8"), base64.b64encode(payload), tail.encode("utf-8")))
 
 
 def _add_info(p: str, file_name: str | None, ic_card: str | None, biz_keys: Mapping[str, str] | None) -> str:

@@ -57,8 +57,9 @@ def check_id_number(value: str, today: date) -> Iterator[Issue]:
         yield _ID, f"check character is {number[-1]}, but the first 17 digits give {expected}", ERROR
         return
     try:
-        born = ric.get_birth_date(number)
-    except StdnumError:
+        # What stdnum's get_birth_date does, without its second clean-up pass over the number (~20 µs).
+        born = date(int(number[6:10]), int(number[10:12]), int(number[12:14]))
+    except ValueError:
         yield _ID, "characters 7–14 are not a real birth date (YYYYMMDD)", ERROR
         return
     if born > today:
