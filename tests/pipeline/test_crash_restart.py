@@ -68,14 +68,7 @@ def test_sigkill_at_random_moments_loses_nothing_and_declares_nothing_twice(tmp_
             settings=PipelineSettings(),
         )
         factory = DocumentFactory(seed=11, company=company)
-        docs = []
-        for order in factory.orders(40, items=2):
-            docs += [
-                order,
-                factory.payment_for(order),
-                factory.logistics_for(order),
-                factory.inventory_for(order),
-            ]
+        docs = factory.sales(40, items=2)
         submitted = submitter.submit(docs)
         assert all(r.created for r in submitted)
 

@@ -23,8 +23,7 @@ FAST = TimingConfig(time_scale=0.01)
 
 
 def declare_sale(harness: Harness, factory, items: int = 2) -> dict[str, int]:  # type: ignore[no-untyped-def]
-    order = factory.order(items=items)
-    docs = [order, factory.payment_for(order), factory.logistics_for(order), factory.inventory_for(order)]
+    docs = list(factory.sale(items=items))
     results = harness.submit(docs)
     assert all(r.created for r in results)
     return dict(zip(["order", "payment", "logistics", "inventory"], [r.id for r in results], strict=True))

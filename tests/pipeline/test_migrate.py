@@ -47,8 +47,7 @@ def pg_url(cluster: PgCluster) -> str:  # noqa: F811
 
 def sale(submitter: Pipeline, factory: DocumentFactory) -> tuple[list[int], list[Any]]:
     """Submit an order, its payment, waybill and inventory: (ids, documents)."""
-    order = factory.order(items=2)
-    docs = [order, factory.payment_for(order), factory.logistics_for(order), factory.inventory_for(order)]
+    docs = list(factory.sale(items=2))
     results = submitter.submit(docs)
     assert all(r.created for r in results)
     return [r.id for r in results], docs

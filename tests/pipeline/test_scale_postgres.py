@@ -192,15 +192,7 @@ def deploy(
 def sales(pipeline: Pipeline, sandbox: Sandbox, number: int, seed: int) -> list[int]:
     """Submit ``number`` sales (order, payment, waybill, inventory): 4 × ``number`` documents."""
     factory = DocumentFactory(seed=seed, company=company_for(sandbox.credentials))
-    docs: list[Any] = []
-    for order in factory.orders(number, items=2):
-        docs += [
-            order,
-            factory.payment_for(order),
-            factory.logistics_for(order),
-            factory.inventory_for(order),
-        ]
-    results = pipeline.submit(docs)
+    results = pipeline.submit(factory.sales(number, items=2))
     assert all(r.created for r in results)
     return [r.id for r in results]
 

@@ -48,6 +48,7 @@ _SPEC_VERSIONS: dict[str, SpecVersion] = {
     text: member for member in SpecVersion for text in (member.value, member.name)
 }
 
+
 class AppType(str, enum.Enum):
     """报送类型."""
 

@@ -183,6 +183,16 @@ class DocumentFactory:
         for _ in range(count):
             yield self.order(items=items)
 
+    def sale(self, *, items: int = 3) -> tuple[Order, PaymentHead, LogisticsHead, Inventory]:
+        """One retail sale as customs sees it: the order, its payment, its waybill and its inventory
+        (the four documents of 三单对碰), consistent with each other."""
+        order = self.order(items=items)
+        return order, self.payment_for(order), self.logistics_for(order), self.inventory_for(order)
+
+    def sales(self, count: int, *, items: int = 3) -> list[Order | PaymentHead | LogisticsHead | Inventory]:
+        """``count`` sales, flattened: order, payment, waybill, inventory, then the next sale's."""
+        return [document for _ in range(count) for document in self.sale(items=items)]
+
     def payment_for(self, order: Order) -> PaymentHead:
         h = self.company
         o = order.head

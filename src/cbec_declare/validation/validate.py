@@ -90,6 +90,7 @@ _PLACEHOLDER_ELEMENT = etree.fromstring(_PLACEHOLDER_SIGNATURE)
 #: frozen, so one instance serves every call (building it costs microseconds per message)
 _DEFAULT_OPTIONS = RuleOptions()
 
+
 def _model_tree(data: bytes, signature_required: bool) -> etree._Element:
     # Our own canonical bytes: trusted, so the plain parser is enough.
     root = etree.fromstring(data)
