@@ -215,16 +215,17 @@ def _compiled(version: SpecVersion | str, kind: str, directory: Path | str | Non
     spec_version = SpecVersion.coerce(version)
     folder = Path(directory).resolve() if directory is not None else None
     key = (spec_version, checked, folder)
-    with _CACHE_LOCK:
-        hit = _CACHE.get(key)
+    hit = _CACHE.get(key)  # a dict read is atomic: the hot path takes no lock
     if hit is not None:
         return hit
-    # Compile outside the lock (tens of milliseconds); a rare duplicate compile is harmless.
-    path = schema_path(spec_version, kind=checked, directory=folder)
-    xmldsig = bundled_schema_dir() / SpecVersion.V2022_05.value / _OUR_XMLDSIG
-    compiled = _Compiled(path, xmldsig)
     with _CACHE_LOCK:
-        return _CACHE.setdefault(key, compiled)
+        # Compiled once: threads that start validating together wait for the first one's compile.
+        hit = _CACHE.get(key)
+        if hit is None:
+            path = schema_path(spec_version, kind=checked, directory=folder)
+            xmldsig = bundled_schema_dir() / SpecVersion.V2022_05.value / _OUR_XMLDSIG
+            hit = _CACHE[key] = _Compiled(path, xmldsig)
+        return hit
 
 
 def clear_schema_cache() -> None:
