@@ -29,24 +29,37 @@ class Worker:
         threads: int = 4,
         batch: int = 20,
         idle_sleep: float = 0.2,
+        max_failure_sleep: float = 30.0,
     ) -> None:
         self.pipeline = pipeline
         self.threads = threads
         self.batch = batch
         self.idle_sleep = idle_sleep
+        self.max_failure_sleep = max_failure_sleep
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
 
     def _loop(self, index: int) -> None:
         owner = f"{self.pipeline.owner}/t{index}"
+        failures = 0
         while not self._stop.is_set():
             try:
                 done = self.pipeline.run_once(limit=self.batch, owner=owner)
             except CbecError:
                 # The ledger or a step failed as a whole (e.g. the database is busy): nothing was lost,
-                # the documents stay due; wait and try again.
-                log.exception("worker thread %s: a round failed; retrying", index)
-                done = 0
+                # the documents stay due; wait and try again. Waits double while rounds keep failing, so
+                # that a lasting fault (a database gone) does not write tracebacks several times a second.
+                failures += 1
+                pause = min(self.idle_sleep * 2 ** min(failures - 1, 16), self.max_failure_sleep)
+                log.exception(
+                    "worker thread %s: a round failed (%d in a row); retrying in %.3g s",
+                    index,
+                    failures,
+                    pause,
+                )
+                self._stop.wait(pause)
+                continue
+            failures = 0
             if not done:
                 self._stop.wait(self.idle_sleep)
 
