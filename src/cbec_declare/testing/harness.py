@@ -122,17 +122,24 @@ def start_harness(
     URL (its ``receivers`` setting): give the matching ``receiver_port``.
     """
     tmp = None
-    if workdir is None:
+    folder: Path | None = None
+    if workdir is None and ledger_url is None:
+        # Only the ledger lives here. With a ledger_url nothing is made: a worker process that is
+        # killed (the crash tests) cannot clean a temporary folder up, and would leave it behind.
         tmp = tempfile.TemporaryDirectory(prefix="cbec-harness-")
         workdir = tmp.name
-    folder = Path(workdir)
-    folder.mkdir(parents=True, exist_ok=True)
+    if workdir is not None:
+        folder = Path(workdir)
+        folder.mkdir(parents=True, exist_ok=True)
+        if ledger_url is None:
+            ledger_url = f"sqlite:///{folder / 'ledger.sqlite3'}"
+    assert ledger_url is not None  # a folder was made above when none was given
     sandbox = None
     if credentials is None:
         sandbox = Sandbox(sandbox_config or SandboxConfig()).start()
         credentials = sandbox.credentials
     signer = signer or throwaway_signer()
-    ledger = open_ledger(ledger_url or f"sqlite:///{folder / 'ledger.sqlite3'}")
+    ledger = open_ledger(ledger_url)
     company = company_for(credentials)
     pipeline = Pipeline(
         ledger,
