@@ -75,6 +75,8 @@ def run_one(target: str, args: argparse.Namespace, work: Path) -> dict[str, Any]
     artifacts.mkdir(parents=True, exist_ok=True)
     seeded = _seed(target, corpus)
     env = dict(os.environ)
+    # Where a harness keeps its scratch files (libFuzzer ends the process without Python's atexit).
+    env["CBEC_FUZZ_SCRATCH"] = str(work / "scratch" / target)
     if args.report_known:
         env["CBEC_FUZZ_REPORT_KNOWN"] = "1"
     # Bounded: libFuzzer stops itself after --seconds; the margin covers start-up and the final merge.

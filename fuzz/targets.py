@@ -14,11 +14,13 @@ reproduces).
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import functools
 import io
 import logging
 import os
+import shutil
 import sys
 import tempfile
 import traceback
@@ -120,7 +122,13 @@ def _receiver() -> ReceiptReceiver:
 
 @functools.cache
 def _pay179() -> Pay179Service:
-    folder = Path(tempfile.mkdtemp(prefix="cbec-fuzz-179-"))
+    scratch = os.environ.get("CBEC_FUZZ_SCRATCH")
+    if scratch:  # under fuzz/run.py: inside its work folder, removed with it
+        folder = Path(scratch)
+        folder.mkdir(parents=True, exist_ok=True)
+    else:  # in-process (the tests): gone when the interpreter exits
+        folder = Path(tempfile.mkdtemp(prefix="cbec-fuzz-179-"))
+        atexit.register(shutil.rmtree, folder, ignore_errors=True)
     keys = make_corpus.keys()
     config = Pay179Config(
         upload_url="http://127.0.0.1:9/never-used",
