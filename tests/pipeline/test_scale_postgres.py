@@ -69,6 +69,16 @@ def wait_until(done: Callable[[], bool], timeout: float, poll: float = 0.1) -> b
     return done()
 
 
+def pushing_to(ports: list[int], *, seed: int, time_scale: float) -> SandboxConfig:
+    """A sandbox that pushes every receipt to the endpoint of every worker process on ``ports``."""
+    return SandboxConfig(
+        seed=seed,
+        timing=TimingConfig(time_scale=time_scale),
+        push=PUSHES,
+        receivers=tuple(f"http://127.0.0.1:{port}" for port in ports),
+    )
+
+
 @attrs.define
 class Deployment:
     """What every worker process of one test shares: the sandbox credentials, the key, the ledger URL."""
@@ -282,12 +292,7 @@ def test_several_worker_processes_share_one_batch(
     workers_count, sales_count = 3, 100  # 400 documents
     url = cluster.create_database(f"scale_{next(_databases)}")
     ports = [free_port() for _ in range(workers_count)]
-    config = SandboxConfig(
-        seed=5,
-        timing=TimingConfig(time_scale=0.01),
-        push=PUSHES,
-        receivers=tuple(f"http://127.0.0.1:{port}" for port in ports),
-    )
+    config = pushing_to(ports, seed=5, time_scale=0.01)
     with Sandbox(config) as sandbox:
         deployment, submitter = deploy(tmp_path, url, sandbox, closing)
         ledger = submitter.ledger
@@ -332,12 +337,7 @@ def test_sigkill_of_one_worker_loses_nothing_on_postgres(
     sales_count, kills = 60, 5  # 240 documents
     url = cluster.create_database(f"scale_{next(_databases)}")
     ports = [free_port(), free_port()]
-    config = SandboxConfig(
-        seed=9,
-        timing=TimingConfig(time_scale=0.02),
-        push=PUSHES,
-        receivers=tuple(f"http://127.0.0.1:{port}" for port in ports),
-    )
+    config = pushing_to(ports, seed=9, time_scale=0.02)
     # Kill when these shares of the batch have been declared: random moments, but always mid-batch,
     # while documents are still being sent. Not later than 60 %: a kill near the end (90 % once) can
     # come after a fast machine has finished the batch, and then it tests nothing.
@@ -443,12 +443,7 @@ def test_leases_that_always_expire_still_declare_once(
     messages are resent (same CopMsgId: harmless), but no document reaches customs twice."""
     url = cluster.create_database(f"scale_{next(_databases)}")
     ports = [free_port(), free_port()]
-    config = SandboxConfig(
-        seed=6,
-        timing=TimingConfig(time_scale=0.01),
-        push=PUSHES,
-        receivers=tuple(f"http://127.0.0.1:{port}" for port in ports),
-    )
+    config = pushing_to(ports, seed=6, time_scale=0.01)
     with Sandbox(config) as sandbox:
         deployment, submitter = deploy(tmp_path, url, sandbox, closing)
         ledger = submitter.ledger
