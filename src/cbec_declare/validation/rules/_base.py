@@ -22,6 +22,7 @@ __all__ = [
     "WARNING",
     "FieldCheck",
     "Issue",
+    "Issues",
     "Rule",
     "at",
     "documents",
@@ -42,6 +43,8 @@ WARNING = Severity.WARNING
 Rule: TypeAlias = Callable[[Any, RuleContext], Iterable[Finding]]
 #: (code, message, severity) — a field check's result; the walker adds path and 中文名.
 Issue: TypeAlias = tuple[str, str, Severity]
+#: what a field check returns: a tuple (usually empty) is cheaper than a generator on the hot path
+Issues: TypeAlias = tuple[Issue, ...]
 #: ``check(value, entity, context)``; only called for present (non-None, non-empty) values.
 FieldCheck: TypeAlias = Callable[[Any, Any, RuleContext], Iterable[Issue]]
 

@@ -10,7 +10,7 @@ are checked for shape only, as errors.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 from ...codes import (
@@ -24,7 +24,7 @@ from ...codes import (
     SpecVersion,
 )
 from ...models import BaseSubscribe, InventoryHead, InvtCancel
-from ._base import ERROR, WARNING, FieldCheck, Issue
+from ._base import ERROR, WARNING, FieldCheck, Issues
 from .context import RuleContext
 
 __all__ = ["CHECKS"]
@@ -34,163 +34,216 @@ def _digits(value: str, length: int) -> bool:
     return len(value) == length and value.isascii() and value.isdigit()
 
 
-def _app_type(value: str, entity: Any, ctx: RuleContext) -> Iterator[Issue]:
+def _app_type(value: str, entity: Any, ctx: RuleContext) -> Issues:
     if value not in APP_TYPES:
-        yield "rule.codes.app_type", f"{value!r} is not an appType (1 新增, 2 变更, 3 删除)", ERROR
-    elif isinstance(entity, InvtCancel) and value != "1":
-        yield "rule.codes.app_type", f"CEB623 撤销申请单 accepts only appType 1 (新增), got {value!r}", ERROR
-
-
-def _app_status(value: str, entity: Any, ctx: RuleContext) -> Iterator[Issue]:
-    if value not in APP_STATUSES:
-        yield "rule.codes.app_status", f"{value!r} is not an appStatus (1 暂存, 2 申报)", ERROR
-
-
-def _currency(value: str, entity: Any, ctx: RuleContext) -> Iterator[Issue]:
-    if value != CURRENCY_CNY:
-        yield (
-            "rule.codes.currency",
-            f"import declarations are in 人民币: currency must be 142, got {value!r}",
-            ERROR,
+        return (("rule.codes.app_type", f"{value!r} is not an appType (1 新增, 2 变更, 3 删除)", ERROR),)
+    if isinstance(entity, InvtCancel) and value != "1":
+        return (
+            ("rule.codes.app_type", f"CEB623 撤销申请单 accepts only appType 1 (新增), got {value!r}", ERROR),
         )
+    return ()
 
 
-def _order_type(value: str, entity: Any, ctx: RuleContext) -> Iterator[Issue]:
+def _app_status(value: str, entity: Any, ctx: RuleContext) -> Issues:
+    if value not in APP_STATUSES:
+        return (("rule.codes.app_status", f"{value!r} is not an appStatus (1 暂存, 2 申报)", ERROR),)
+    return ()
+
+
+def _currency(value: str, entity: Any, ctx: RuleContext) -> Issues:
+    if value != CURRENCY_CNY:
+        return (
+            (
+                "rule.codes.currency",
+                f"import declarations are in 人民币: currency must be 142, got {value!r}",
+                ERROR,
+            ),
+        )
+    return ()
+
+
+def _order_type(value: str, entity: Any, ctx: RuleContext) -> Issues:
     if value != "I":
-        yield "rule.codes.order_type", f"orderType must be I (进口), got {value!r}", ERROR
+        return (("rule.codes.order_type", f"orderType must be I (进口), got {value!r}", ERROR),)
+    return ()
 
 
-def _ie_flag(value: str, entity: Any, ctx: RuleContext) -> Iterator[Issue]:
+def _ie_flag(value: str, entity: Any, ctx: RuleContext) -> Issues:
     if value != "I":
-        yield "rule.codes.ie_flag", f"import messages carry ieFlag I (进口), got {value!r}", ERROR
+        return (("rule.codes.ie_flag", f"import messages carry ieFlag I (进口), got {value!r}", ERROR),)
+    return ()
 
 
-def _id_type(value: str, entity: Any, ctx: RuleContext) -> Iterator[Issue]:
+def _id_type(value: str, entity: Any, ctx: RuleContext) -> Issues:
     if value not in ID_TYPES:
-        yield "rule.codes.id_type", f"{value!r} is not an ID type (1 身份证, 2 其它)", ERROR
-    elif value != "1":
+        return (("rule.codes.id_type", f"{value!r} is not an ID type (1 身份证, 2 其它)", ERROR),)
+    if value != "1":
         # The XSD documents 2 其它, the spec text says "限定为身份证": customs may refuse it.
-        yield "rule.codes.id_type", 'the spec limits the ID type to 1 身份证 ("限定为身份证，填写1")', WARNING
+        return (
+            (
+                "rule.codes.id_type",
+                'the spec limits the ID type to 1 身份证 ("限定为身份证，填写1")',
+                WARNING,
+            ),
+        )
+    return ()
 
 
-def _logistics_status(value: str, entity: Any, ctx: RuleContext) -> Iterator[Issue]:
+def _logistics_status(value: str, entity: Any, ctx: RuleContext) -> Issues:
     if value != "S":
         # Warning only: the official CEB513 sample itself uses R.
-        yield (
-            "rule.codes.logistics_status",
-            f'the spec limits logisticsStatus to S 签收 ("限定S"), got {value!r}',
-            WARNING,
+        return (
+            (
+                "rule.codes.logistics_status",
+                f'the spec limits logisticsStatus to S 签收 ("限定S"), got {value!r}',
+                WARNING,
+            ),
         )
+    return ()
 
 
-def _country(value: str, entity: Any, ctx: RuleContext) -> Iterator[Issue]:
+def _country(value: str, entity: Any, ctx: RuleContext) -> Issues:
     if _digits(value, 3):
-        return
+        return ()
     if len(value) == 3 and value.isascii() and value.isalpha():
-        yield (
-            "rule.codes.country",
-            f"{value!r} looks like an ISO 3166 letter code; the spec asks for the 3-digit JGS-20 "
-            "国别(地区)代码 (e.g. 142 中国)",
-            WARNING,
+        return (
+            (
+                "rule.codes.country",
+                f"{value!r} looks like an ISO 3166 letter code; the spec asks for the 3-digit JGS-20 "
+                "国别(地区)代码 (e.g. 142 中国)",
+                WARNING,
+            ),
         )
-        return
-    yield "rule.codes.country", f"{value!r} is not a 3-digit JGS-20 国别(地区)代码", ERROR
+    return (("rule.codes.country", f"{value!r} is not a 3-digit JGS-20 国别(地区)代码", ERROR),)
 
 
-def _trade_country(value: str, entity: Any, ctx: RuleContext) -> Iterator[Issue]:
+def _trade_country(value: str, entity: Any, ctx: RuleContext) -> Issues:
     # The 2022-05 XSD relaxed the length to 1..3; the code stays numeric.
     if ctx.version is SpecVersion.V2022_05 and 1 <= len(value) <= 3 and value.isascii() and value.isdigit():
-        return
-    yield from _country(value, entity, ctx)
+        return ()
+    return _country(value, entity, ctx)
 
 
-def _unit(value: str, entity: Any, ctx: RuleContext) -> Iterator[Issue]:
+def _unit(value: str, entity: Any, ctx: RuleContext) -> Issues:
     if not _digits(value, 3):
-        yield (
-            "rule.codes.unit",
-            f"{value!r} is not a 3-digit JGS-20 计量单位代码 (e.g. 007 个, 035 千克)",
-            ERROR,
+        return (
+            (
+                "rule.codes.unit",
+                f"{value!r} is not a 3-digit JGS-20 计量单位代码 (e.g. 007 个, 035 千克)",
+                ERROR,
+            ),
         )
+    return ()
 
 
-def _customs_code(value: str, entity: Any, ctx: RuleContext) -> Iterator[Issue]:
+def _customs_code(value: str, entity: Any, ctx: RuleContext) -> Issues:
     if not _digits(value, 4):
-        yield "rule.codes.customs_code", f"{value!r} is not a 4-digit 关区代码 (JGS/T 18)", ERROR
+        return (("rule.codes.customs_code", f"{value!r} is not a 4-digit 关区代码 (JGS/T 18)", ERROR),)
+    return ()
 
 
-def _gcode(value: str, entity: Any, ctx: RuleContext) -> Iterator[Issue]:
+def _gcode(value: str, entity: Any, ctx: RuleContext) -> Issues:
     if not _digits(value, 10):
-        yield (
-            "rule.codes.gcode",
-            f"{value!r} is not a 10-digit 商品编码 (8-digit 税则号列 + 2-digit 附加编号)",
-            ERROR,
+        return (
+            (
+                "rule.codes.gcode",
+                f"{value!r} is not a 10-digit 商品编码 (8-digit 税则号列 + 2-digit 附加编号)",
+                ERROR,
+            ),
         )
+    return ()
 
 
-def _trade_mode(value: str, entity: Any, ctx: RuleContext) -> Iterator[Issue]:
+def _trade_mode(value: str, entity: Any, ctx: RuleContext) -> Issues:
     if value not in TRADE_MODES:
-        yield (
-            "rule.codes.trade_mode",
-            f"tradeMode must be 9610 (直购进口) or 1210 (保税进口), got {value!r}",
-            ERROR,
+        return (
+            (
+                "rule.codes.trade_mode",
+                f"tradeMode must be 9610 (直购进口) or 1210 (保税进口), got {value!r}",
+                ERROR,
+            ),
         )
+    return ()
 
 
-def _traf_mode(value: str, entity: Any, ctx: RuleContext) -> Iterator[Issue]:
+def _traf_mode(value: str, entity: Any, ctx: RuleContext) -> Issues:
     if value not in TRAF_MODES:
-        yield (
-            "rule.codes.traf_mode",
-            f"{value!r} is not in the JGS-20 运输方式 table this library knows (secondary sources; "
-            "check the code)",
-            WARNING,
+        return (
+            (
+                "rule.codes.traf_mode",
+                f"{value!r} is not in the JGS-20 运输方式 table this library knows (secondary sources; "
+                "check the code)",
+                WARNING,
+            ),
         )
+    return ()
 
 
-def _wrap_type(value: str, entity: Any, ctx: RuleContext) -> Iterator[Issue]:
+def _wrap_type(value: str, entity: Any, ctx: RuleContext) -> Issues:
     if not _digits(value, 1):
-        yield "rule.codes.wrap_type", f"the spec describes wrapType as 1 digit, got {value!r}", WARNING
+        return (("rule.codes.wrap_type", f"the spec describes wrapType as 1 digit, got {value!r}", WARNING),)
+    return ()
 
 
-def _district(value: str, entity: Any, ctx: RuleContext) -> Iterator[Issue]:
+def _district(value: str, entity: Any, ctx: RuleContext) -> Issues:
     if not _digits(value, 6):
-        yield "rule.codes.district", f"{value!r} is not a 6-digit 行政区划代码", WARNING
+        return (("rule.codes.district", f"{value!r} is not a 6-digit 行政区划代码", WARNING),)
+    return ()
 
 
-def _dxp_mode(value: str, entity: Any, ctx: RuleContext) -> Iterator[Issue]:
+def _dxp_mode(value: str, entity: Any, ctx: RuleContext) -> Issues:
     if value != "DXP":
-        yield (
-            "rule.codes.dxp_mode",
-            f"dxpMode is DXP (中国电子口岸数据交换平台) in every known exchange, got {value!r}",
-            WARNING,
+        return (
+            (
+                "rule.codes.dxp_mode",
+                f"dxpMode is DXP (中国电子口岸数据交换平台) in every known exchange, got {value!r}",
+                WARNING,
+            ),
         )
+    return ()
 
 
-def _subscribe_status(value: str, entity: Any, ctx: RuleContext) -> Iterator[Issue]:
+def _subscribe_status(value: str, entity: Any, ctx: RuleContext) -> Issues:
     if isinstance(entity, BaseSubscribe) and value not in SUBSCRIBE_STATUSES:
-        yield (
-            "rule.codes.subscribe_status",
-            f"BaseSubscribe status is ALL, DATA or RET, got {value!r}",
-            WARNING,
+        return (
+            (
+                "rule.codes.subscribe_status",
+                f"BaseSubscribe status is ALL, DATA or RET, got {value!r}",
+                WARNING,
+            ),
         )
+    return ()
 
 
-def _pack_no(value: int, entity: Any, ctx: RuleContext) -> Iterator[Issue]:
+def _pack_no(value: int, entity: Any, ctx: RuleContext) -> Issues:
     family = "inventory" if isinstance(entity, InventoryHead) else "logistics"
     if value < 1:
-        yield f"rule.{family}.pack_no", f"packNo counts parcels and must be at least 1, got {value}", ERROR
-    elif value != 1:
+        return (
+            (f"rule.{family}.pack_no", f"packNo counts parcels and must be at least 1, got {value}", ERROR),
+        )
+    if value != 1:
         # The spec says "限定为1", but the XSD allows any count, the official samples use 6000, and no
         # customs error code is documented for it: a warning, not a block.
-        yield (
-            f"rule.{family}.pack_no",
-            f'the spec limits packNo to 1 parcel per waybill ("限定为1"), got {value}',
-            WARNING,
+        return (
+            (
+                f"rule.{family}.pack_no",
+                f'the spec limits packNo to 1 parcel per waybill ("限定为1"), got {value}',
+                WARNING,
+            ),
         )
+    return ()
 
 
-def _guid(value: str, entity: Any, ctx: RuleContext) -> Iterator[Issue]:
+def _guid(value: str, entity: Any, ctx: RuleContext) -> Issues:
     if value != value.upper():
-        yield "rule.codes.guid_case", 'the spec asks for upper-case letters in guid ("英文字母大写")', WARNING
+        return (
+            (
+                "rule.codes.guid_case",
+                'the spec asks for upper-case letters in guid ("英文字母大写")',
+                WARNING,
+            ),
+        )
+    return ()
 
 
 CHECKS: Mapping[str, tuple[FieldCheck, ...]] = {

@@ -9,11 +9,11 @@ Times are naive Beijing time, as customs writes them; ``RuleContext.now`` is Bei
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from ._base import WARNING, FieldCheck, Issue
+from ._base import WARNING, FieldCheck, Issues
 from .context import RuleContext
 
 __all__ = ["CHECKS"]
@@ -23,42 +23,51 @@ def _stamp(value: datetime) -> str:
     return value.strftime("%Y-%m-%d %H:%M:%S")
 
 
-def _future(value: datetime, ctx: RuleContext, what: str) -> Iterator[Issue]:
+def _future(value: datetime, ctx: RuleContext, what: str) -> Issues:
     if value > ctx.now + ctx.options.clock_skew:
-        yield (
-            "rule.dates.future",
-            f"{what} {_stamp(value)} is later than now ({_stamp(ctx.now)} Beijing time) "
-            f"by more than {ctx.options.clock_skew}",
-            WARNING,
+        return (
+            (
+                "rule.dates.future",
+                f"{what} {_stamp(value)} is later than now ({_stamp(ctx.now)} Beijing time) "
+                f"by more than {ctx.options.clock_skew}",
+                WARNING,
+            ),
         )
+    return ()
 
 
-def _app_time(value: datetime, entity: Any, ctx: RuleContext) -> Iterator[Issue]:
-    yield from _future(value, ctx, "报送时间")
+def _app_time(value: datetime, entity: Any, ctx: RuleContext) -> Issues:
+    return _future(value, ctx, "报送时间")
 
 
-def _pay_time(value: datetime, entity: Any, ctx: RuleContext) -> Iterator[Issue]:
-    yield from _future(value, ctx, "支付时间")
+def _pay_time(value: datetime, entity: Any, ctx: RuleContext) -> Issues:
     reported = getattr(entity, "app_time", None)
     if isinstance(reported, datetime) and value > reported:
-        yield (
-            "rule.dates.pay_after_app",
-            f"支付时间 {_stamp(value)} is after the 报送时间 {_stamp(reported)}: "
-            "a payment is reported after it is made",
-            WARNING,
+        after: Issues = (
+            (
+                "rule.dates.pay_after_app",
+                f"支付时间 {_stamp(value)} is after the 报送时间 {_stamp(reported)}: "
+                "a payment is reported after it is made",
+                WARNING,
+            ),
         )
+        return _future(value, ctx, "支付时间") + after
+    return _future(value, ctx, "支付时间")
 
 
-def _logistics_time(value: datetime, entity: Any, ctx: RuleContext) -> Iterator[Issue]:
-    yield from _future(value, ctx, "物流状态时间")
+def _logistics_time(value: datetime, entity: Any, ctx: RuleContext) -> Issues:
     reported = getattr(entity, "app_time", None)
     if isinstance(reported, datetime) and value > reported:
-        yield (
-            "rule.dates.event_after_app",
-            f"物流状态时间 {_stamp(value)} is after the 报送时间 {_stamp(reported)}: "
-            "a status is reported after it happens",
-            WARNING,
+        after: Issues = (
+            (
+                "rule.dates.event_after_app",
+                f"物流状态时间 {_stamp(value)} is after the 报送时间 {_stamp(reported)}: "
+                "a status is reported after it happens",
+                WARNING,
+            ),
         )
+        return _future(value, ctx, "物流状态时间") + after
+    return _future(value, ctx, "物流状态时间")
 
 
 CHECKS: Mapping[str, tuple[FieldCheck, ...]] = {

@@ -25,7 +25,7 @@ from stdnum.cn import ric, uscc
 from stdnum.exceptions import InvalidChecksum
 from stdnum.exceptions import ValidationError as StdnumError
 
-from ._base import ERROR, WARNING, FieldCheck, Issue
+from ._base import ERROR, WARNING, FieldCheck, Issue, Issues
 from .context import RuleContext
 
 __all__ = ["CHECKS", "check_enterprise_code", "check_id_number"]
@@ -104,14 +104,16 @@ def check_enterprise_code(value: str) -> Iterator[Issue]:
     )
 
 
-def _buyer_id(value: str, entity: Any, ctx: RuleContext) -> Iterator[Issue]:
+def _buyer_id(value: str, entity: Any, ctx: RuleContext) -> Issues:
     if getattr(entity, "buyer_id_type", None) == "1":
-        yield from check_id_number(value, ctx.now.date())
+        return tuple(check_id_number(value, ctx.now.date()))
+    return ()
 
 
-def _payer_id(value: str, entity: Any, ctx: RuleContext) -> Iterator[Issue]:
+def _payer_id(value: str, entity: Any, ctx: RuleContext) -> Issues:
     if getattr(entity, "payer_id_type", None) == "1":
-        yield from check_id_number(value, ctx.now.date())
+        return tuple(check_id_number(value, ctx.now.date()))
+    return ()
 
 
 # A message names the same few enterprises again and again, and stdnum's USCC check costs ~20 µs.
@@ -120,8 +122,8 @@ def _enterprise_issues(value: str) -> tuple[Issue, ...]:
     return tuple(check_enterprise_code(value))
 
 
-def _enterprise(value: str, entity: Any, ctx: RuleContext) -> Iterator[Issue]:
-    yield from _enterprise_issues(value)
+def _enterprise(value: str, entity: Any, ctx: RuleContext) -> Issues:
+    return _enterprise_issues(value)
 
 
 CHECKS: Mapping[str, tuple[FieldCheck, ...]] = {
