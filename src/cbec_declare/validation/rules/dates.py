@@ -40,34 +40,31 @@ def _app_time(value: datetime, entity: Any, ctx: RuleContext) -> Issues:
     return _future(value, ctx, "报送时间")
 
 
-def _pay_time(value: datetime, entity: Any, ctx: RuleContext) -> Issues:
+def _reported_after(value: datetime, entity: Any, ctx: RuleContext, what: str, code: str, why: str) -> Issues:
+    """The future-time check, and a warning when the event lies after the document's 报送时间."""
+    found = _future(value, ctx, what)
     reported = getattr(entity, "app_time", None)
     if isinstance(reported, datetime) and value > reported:
-        after: Issues = (
-            (
-                "rule.dates.pay_after_app",
-                f"支付时间 {_stamp(value)} is after the 报送时间 {_stamp(reported)}: "
-                "a payment is reported after it is made",
-                WARNING,
-            ),
-        )
-        return _future(value, ctx, "支付时间") + after
-    return _future(value, ctx, "支付时间")
+        late = f"{what} {_stamp(value)} is after the 报送时间 {_stamp(reported)}: {why}"
+        return (*found, (code, late, WARNING))
+    return found
+
+
+def _pay_time(value: datetime, entity: Any, ctx: RuleContext) -> Issues:
+    return _reported_after(
+        value, entity, ctx, "支付时间", "rule.dates.pay_after_app", "a payment is reported after it is made"
+    )
 
 
 def _logistics_time(value: datetime, entity: Any, ctx: RuleContext) -> Issues:
-    reported = getattr(entity, "app_time", None)
-    if isinstance(reported, datetime) and value > reported:
-        after: Issues = (
-            (
-                "rule.dates.event_after_app",
-                f"物流状态时间 {_stamp(value)} is after the 报送时间 {_stamp(reported)}: "
-                "a status is reported after it happens",
-                WARNING,
-            ),
-        )
-        return _future(value, ctx, "物流状态时间") + after
-    return _future(value, ctx, "物流状态时间")
+    return _reported_after(
+        value,
+        entity,
+        ctx,
+        "物流状态时间",
+        "rule.dates.event_after_app",
+        "a status is reported after it happens",
+    )
 
 
 CHECKS: Mapping[str, tuple[FieldCheck, ...]] = {
