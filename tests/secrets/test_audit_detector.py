@@ -4,11 +4,8 @@ public material (certificates, public keys, signatures, ciphertext) is not mista
 from __future__ import annotations
 
 import base64
-import importlib.util
 import json
 import logging
-import sys
-from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlencode
 
@@ -18,21 +15,8 @@ from cryptography.hazmat.primitives import serialization
 from cbec_declare.errors import ConfigError
 from cbec_declare.signing import SoftwareSigner, sign
 from cbec_declare.transport import AesEcbCodec
+from helpers import secrets_audit as support
 from hostile import make_corpus
-
-
-def _load_support() -> Any:
-    name = "cbec_secrets_audit_support"
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(name, Path(__file__).with_name("audit_support.py"))
-        assert spec is not None
-        assert spec.loader is not None
-        sys.modules[name] = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(sys.modules[name])
-    return sys.modules[name]
-
-
-support = _load_support()
 
 
 def _planted() -> dict[str, tuple[str, Any]]:

@@ -7,11 +7,9 @@ files they write are grepped."""
 from __future__ import annotations
 
 import base64
-import importlib.util
 import os
 import signal
 import socket
-import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -25,22 +23,10 @@ from cbec_declare.signing import SoftwareSigner
 from cbec_declare.signing.eport import EportClientSigner
 from cbec_declare.testing.eport_fake import EportFakeServer
 from cbec_declare.transport import RsaDigestSigner
+from helpers import secrets_audit as support
 from hostile import make_corpus
 from signing._softhsm_fixtures import MISSING, SPARE, shared_softhsm
 
-
-def _load_support() -> Any:
-    name = "cbec_secrets_audit_support"
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(name, Path(__file__).with_name("audit_support.py"))
-        assert spec is not None
-        assert spec.loader is not None
-        sys.modules[name] = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(sys.modules[name])
-    return sys.modules[name]
-
-
-support = _load_support()
 WAIT = 20.0
 
 

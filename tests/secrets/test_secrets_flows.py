@@ -4,8 +4,6 @@ ledger) — logs at DEBUG, reprs of what was built, and the bytes of the store a
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,21 +16,8 @@ from cbec_declare.pay179 import load_config
 from cbec_declare.sandbox.config import SandboxConfig, TimingConfig
 from cbec_declare.signing import SoftwareSigner
 from cbec_declare.testing.harness import start_harness
+from helpers import secrets_audit as support
 from pay179.pay179_support import WAIT, Catalogue, platform_and_customs
-
-
-def _load_support() -> Any:
-    name = "cbec_secrets_audit_support"
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(name, Path(__file__).with_name("audit_support.py"))
-        assert spec is not None
-        assert spec.loader is not None
-        sys.modules[name] = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(sys.modules[name])
-    return sys.modules[name]
-
-
-support = _load_support()
 
 
 @pytest.fixture

@@ -6,8 +6,6 @@ secret."""
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -21,22 +19,10 @@ from cbec_declare.signing import SoftwareSigner, load_signer, sign, signer_from_
 from cbec_declare.signing.eport import EportClientSigner
 from cbec_declare.signing.pkcs11 import Pkcs11Signer
 from cbec_declare.testing.eport_fake import EportFakeServer
+from helpers import secrets_audit as support
 from hostile import make_corpus
 from signing._softhsm_fixtures import MAIN, MISSING, SPARE, shared_softhsm
 
-
-def _load_support() -> Any:
-    name = "cbec_secrets_audit_support"
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(name, Path(__file__).with_name("audit_support.py"))
-        assert spec is not None
-        assert spec.loader is not None
-        sys.modules[name] = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(sys.modules[name])
-    return sys.modules[name]
-
-
-support = _load_support()
 DOCUMENT = make_corpus.ceb311()
 
 

@@ -4,10 +4,7 @@ failure paths (wrong AES key on either side, wrong enterprise key, forged digest
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from collections.abc import Callable, Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -26,21 +23,9 @@ from cbec_declare.transport import (
     load_rsa_private_key,
     make_wsgi_app,
 )
+from helpers import secrets_audit as support
 from hostile import make_corpus
 
-
-def _load_support() -> Any:
-    name = "cbec_secrets_audit_support"
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(name, Path(__file__).with_name("audit_support.py"))
-        assert spec is not None
-        assert spec.loader is not None
-        sys.modules[name] = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(sys.modules[name])
-    return sys.modules[name]
-
-
-support = _load_support()
 SEND_CODE = "3301961Q43"
 ORDER = make_corpus.MO_IMPORTORDER.format(goods_order="1", price="3.3").encode()
 ONCE = RetryPolicy.none(deadline=20)
