@@ -12,7 +12,7 @@ import signal
 import socket
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -28,16 +28,6 @@ from hostile import make_corpus
 from signing._softhsm_fixtures import MISSING, SPARE, shared_softhsm
 
 WAIT = 20.0
-
-
-@pytest.fixture
-def audit(caplog: pytest.LogCaptureFixture) -> Iterator[Any]:
-    support.debug_everywhere(caplog)
-    collector = support.Collector()
-    support.probe_capture(caplog)
-    yield collector
-    collector.logs(caplog.get_records("call"))
-    collector.assert_clean(support.known().needles())
 
 
 class Cli:

@@ -5,7 +5,6 @@ ledger) — logs at DEBUG, reprs of what was built, and the bytes of the store a
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -18,16 +17,6 @@ from cbec_declare.signing import SoftwareSigner
 from cbec_declare.testing.harness import start_harness
 from helpers import secrets_audit as support
 from pay179.pay179_support import WAIT, Catalogue, platform_and_customs
-
-
-@pytest.fixture
-def audit(caplog: pytest.LogCaptureFixture) -> Iterator[Any]:
-    support.debug_everywhere(caplog)
-    collector = support.Collector()
-    support.probe_capture(caplog)
-    yield collector
-    collector.logs(caplog.get_records("call"))
-    collector.assert_clean(support.known().needles())
 
 
 def _signer() -> SoftwareSigner:

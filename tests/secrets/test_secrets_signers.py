@@ -6,7 +6,7 @@ secret."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -24,16 +24,6 @@ from hostile import make_corpus
 from signing._softhsm_fixtures import MAIN, MISSING, SPARE, shared_softhsm
 
 DOCUMENT = make_corpus.ceb311()
-
-
-@pytest.fixture
-def audit(caplog: pytest.LogCaptureFixture) -> Iterator[Any]:
-    support.debug_everywhere(caplog)
-    collector = support.Collector()
-    support.probe_capture(caplog)
-    yield collector
-    collector.logs(caplog.get_records("call"))
-    collector.assert_clean(support.known().needles())
 
 
 def failing(audit: Any, where: str, call: Callable[[], object]) -> CbecError:

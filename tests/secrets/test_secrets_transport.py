@@ -32,16 +32,6 @@ ONCE = RetryPolicy.none(deadline=20)
 
 
 @pytest.fixture
-def audit(caplog: pytest.LogCaptureFixture) -> Iterator[Any]:
-    support.debug_everywhere(caplog)
-    collector = support.Collector()
-    support.probe_capture(caplog)
-    yield collector
-    collector.logs(caplog.get_records("call"))
-    collector.assert_clean(support.known().needles())
-
-
-@pytest.fixture
 def platform() -> Iterator[PlatformServer]:
     k = support.known()
     with PlatformServer() as server:
