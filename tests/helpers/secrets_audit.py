@@ -160,7 +160,7 @@ def exception_texts(exc: BaseException | None, seen: set[int] | None = None) -> 
     texts.append("".join(traceback.format_exception(type(exc), exc, exc.__traceback__)))
     texts += [repr(value) for value in vars(exc).values()] if hasattr(exc, "__dict__") else []
     if isinstance(exc, CbecError):
-        texts += [exc.message, repr(exc.context), repr(exc.to_dict())]
+        texts += [exc.message, repr(exc.context), repr(exc.to_dict()), str(exc.field)]
     return texts + exception_texts(exc.__cause__, seen) + exception_texts(exc.__context__, seen)
 
 

@@ -27,7 +27,6 @@ import socket
 import struct
 import sys
 import threading
-import traceback
 import uuid
 from collections.abc import Callable, Iterator
 from datetime import datetime
@@ -56,6 +55,7 @@ from cbec_declare.transport import (
 from cbec_declare.transport.node import parse_transfer_reply
 from cbec_declare.transport.soap import extract_return
 from cbec_declare.validation import validate
+from helpers.secrets_audit import exception_texts
 from hostile import make_corpus
 
 CORPUS = make_corpus.CORPUS
@@ -309,22 +309,6 @@ class Outcome:
 
     def all_texts(self) -> list[str]:
         return self.texts + exception_texts(self.error)
-
-
-def exception_texts(exc: BaseException | None, seen: set[int] | None = None) -> list[str]:
-    """str, repr, args, CbecError context and the formatted traceback of ``exc`` and its chain."""
-    if exc is None:
-        return []
-    seen = set() if seen is None else seen
-    if id(exc) in seen:
-        return []
-    seen.add(id(exc))
-    texts = [str(exc), repr(exc), repr(exc.args)]
-    texts.append("".join(traceback.format_exception(type(exc), exc, exc.__traceback__)))
-    if isinstance(exc, errors.CbecError):
-        texts += [exc.message, repr(exc.context), repr(exc.to_dict()), str(exc.field)]
-    texts += exception_texts(exc.__cause__, seen) + exception_texts(exc.__context__, seen)
-    return texts
 
 
 def _ack_code(body: bytes) -> str | None:

@@ -4,7 +4,6 @@ exception (message, context, chain, traceback) or a log record, even at DEBUG.""
 from __future__ import annotations
 
 import logging
-import traceback
 from collections.abc import Callable
 from pathlib import Path
 
@@ -16,6 +15,7 @@ from cbec_declare.signing.eport import EportClientSigner
 from cbec_declare.signing.pkcs11 import Pkcs11Signer
 from cbec_declare.testing.eport_fake import EportFakeServer
 from cbec_declare.testing.softhsm import SoftHsm
+from helpers.secrets_audit import exception_texts
 from signing._softhsm_fixtures import MAIN, MAIN_PIN, MISSING, SPARE, SPARE_PIN, shared_softhsm
 from signing.signing_support import rsa_signer
 
@@ -23,16 +23,6 @@ CARD_PIN = "card-pin-W8r5"
 WRONG_PIN = "wrong-pin-Jq4v"
 KEY_PASSWORD = "key-pass-Hc6n"
 SECRETS = (MAIN_PIN, SPARE_PIN, CARD_PIN, WRONG_PIN, KEY_PASSWORD)
-
-
-def exception_texts(exc: BaseException) -> list[str]:
-    texts = [str(exc), repr(exc), "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))]
-    if isinstance(exc, CbecError):
-        texts += [exc.message, repr(exc.context), repr(exc.to_dict())]
-    for linked in (exc.__cause__, exc.__context__):
-        if linked is not None:
-            texts += exception_texts(linked)
-    return texts
 
 
 def failure(call: Callable[[], object]) -> list[str]:
