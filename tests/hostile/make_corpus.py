@@ -125,7 +125,12 @@ def _prime(rng: random.Random, bits: int) -> int:
 @functools.cache
 def rsa_key(label: str, bits: int = 1024) -> rsa.RSAPrivateKey:
     """An RSA key derived from ``label``: the same label always gives the same key."""
-    rng = _seeded(f"rsa:{label}")
+    return rsa_key_from(_seeded(f"rsa:{label}"), bits)
+
+
+def rsa_key_from(rng: random.Random, bits: int) -> rsa.RSAPrivateKey:
+    """An RSA key of exactly ``bits`` bits (any size, unlike ``cryptography``'s generator, which refuses
+    keys under 1024 bits), every random choice drawn from ``rng``: a seeded one gives the same key."""
     e = 65537
     while True:
         p, q = _prime(rng, bits // 2), _prime(rng, bits // 2)

@@ -9,10 +9,9 @@ and SHA1withRSA bytes against.
 from __future__ import annotations
 
 import base64
-import secrets
+import random
 import shutil
 import subprocess
-from math import gcd
 from pathlib import Path
 
 from cryptography.hazmat.primitives import serialization
@@ -21,67 +20,17 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from cbec_declare.messages import parse
 from cbec_declare.models import CEB311Message, CEB621Message, Inventory, Order
 from conftest import SAMPLES
+from hostile import make_corpus
 
 HANGZHOU = SAMPLES / "hangzhou"
 OPENSSL = shutil.which("openssl")
-
-_SMALL_PRIMES = [p for p in range(3, 1000) if all(p % d for d in range(2, int(p**0.5) + 1))]
-
-
-def _probably_prime(n: int, rounds: int = 40) -> bool:
-    if n < 2:
-        return False
-    for p in _SMALL_PRIMES:
-        if n % p == 0:
-            return n == p
-    d, s = n - 1, 0
-    while d % 2 == 0:
-        d //= 2
-        s += 1
-    for _ in range(rounds):
-        a = secrets.randbelow(n - 3) + 2
-        x = pow(a, d, n)
-        if x in (1, n - 1):
-            continue
-        for _ in range(s - 1):
-            x = pow(x, 2, n)
-            if x == n - 1:
-                break
-        else:
-            return False
-    return True
-
-
-def _prime(bits: int) -> int:
-    while True:
-        # top two bits set so that the product has exactly 2 * bits bits
-        candidate = secrets.randbits(bits) | (0b11 << (bits - 2)) | 1
-        if _probably_prime(candidate):
-            return candidate
 
 
 def rsa_key(bits: int) -> rsa.RSAPrivateKey:
     """A fresh RSA key of ``bits`` bits (512 allowed), with e = 65537."""
     if bits >= 1024:
         return rsa.generate_private_key(public_exponent=65537, key_size=bits)
-    e = 65537
-    while True:
-        p, q = _prime(bits // 2), _prime(bits // 2)
-        if p == q or gcd(e, (p - 1) * (q - 1)) != 1:
-            continue
-        n = p * q
-        assert n.bit_length() == bits
-        d = pow(e, -1, (p - 1) * (q - 1))
-        numbers = rsa.RSAPrivateNumbers(
-            p=p,
-            q=q,
-            d=d,
-            dmp1=d % (p - 1),
-            dmq1=d % (q - 1),
-            iqmp=pow(q, -1, p),
-            public_numbers=rsa.RSAPublicNumbers(e, n),
-        )
-        return numbers.private_key()
+    return make_corpus.rsa_key_from(random.SystemRandom(), bits)
 
 
 def pkcs8_base64(key: rsa.RSAPrivateKey) -> str:
