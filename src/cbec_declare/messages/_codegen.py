@@ -19,7 +19,7 @@ from ..errors import BuildError
 from ..models._spec import ChildSpec, FieldSpec, Kind
 from ._compiled import CompiledEntity, compiled
 
-__all__ = ["writer_for"]
+__all__ = ["check_chars", "writer_for"]
 
 Writer = Callable[[Any, Callable[[str], None], str], None]
 
@@ -28,15 +28,20 @@ _SPECIAL = re.compile("[&<>\r]|[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010
 _NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
 
-def _text_slow(value: str, spec: FieldSpec, path: str) -> str:
+def check_chars(value: str, spec: FieldSpec, path: str) -> None:
+    """Refuse characters XML 1.0 cannot carry (C0 controls but TAB/LF/CR, surrogates, FFFE/FFFF)."""
     bad = _NOT_XML.search(value)
     if bad is not None:
         raise BuildError(
             f"character U+{ord(bad.group()):04X} at position {bad.start()} cannot be written in XML",
             code="build.character",
-            field=f"{path}/{spec.element}",
+            field=path,
             zh=spec.zh,
         )
+
+
+def _text_slow(value: str, spec: FieldSpec, path: str) -> str:
+    check_chars(value, spec, f"{path}/{spec.element}")
     return value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("\r", "&#xD;")
 
 

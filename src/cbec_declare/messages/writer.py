@@ -19,7 +19,7 @@ from lxml import etree
 from .._xml import CEB_NS, XSI_NS, parse_untrusted
 from ..errors import BuildError, XmlError
 from ..models._spec import FieldSpec, Kind
-from ._codegen import writer_for
+from ._codegen import check_chars, writer_for
 from ._compiled import compiled
 
 __all__ = ["XML_DECLARATION", "build", "canonical_body", "format_value"]
@@ -27,8 +27,6 @@ __all__ = ["XML_DECLARATION", "build", "canonical_body", "format_value"]
 XML_DECLARATION = b'<?xml version="1.0" encoding="UTF-8"?>'
 ROOT_NAMESPACES = f' xmlns:ceb="{CEB_NS}" xmlns:xsi="{XSI_NS}"'
 
-# Characters XML 1.0 cannot carry at all (C0 controls other than TAB/LF/CR, surrogates, FFFE/FFFF).
-_NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 _ATTR_NEEDS_ESCAPE = re.compile('[&<"\t\n\r]')
 
 
@@ -43,17 +41,6 @@ def _escape_attr(value: str) -> str:
         .replace("\n", "&#xA;")
         .replace("\r", "&#xD;")
     )
-
-
-def _check_chars(value: str, spec: FieldSpec, path: str) -> None:
-    bad = _NOT_XML.search(value)
-    if bad is not None:
-        raise BuildError(
-            f"character U+{ord(bad.group()):04X} at position {bad.start()} cannot be written in XML",
-            code="build.character",
-            field=path,
-            zh=spec.zh,
-        )
 
 
 def format_value(value: Any, spec: FieldSpec) -> str:
@@ -113,7 +100,7 @@ def canonical_body(message: Any) -> str:
     for slot in plan.attributes:
         value = getattr(message, slot.attr)
         assert isinstance(slot.spec, FieldSpec)
-        _check_chars(value, slot.spec, f"{root}/@{slot.spec.element}")
+        check_chars(value, slot.spec, f"{root}/@{slot.spec.element}")
         out.append(f' {slot.spec.element}="{_escape_attr(value)}"')
     out.append(">")
     writer_for(type(message))(message, out.append, root)
